@@ -1,0 +1,123 @@
+# pv-forward - plain GNU make, C (gnu11).
+#
+#   make               build/pv_forward.so, build/pv-forwarder, build/pv-forward-exec
+#   make check         dependencies, unit tests, then (as root) the integration tests
+#   make check-unit    unit tests only (no root needed)
+#   make install       PREFIX=/usr/local DESTDIR=
+#   make demo          the whole scenario in a throwaway cluster (root)
+#   make bench         throughput / CPU / latency against peers (root for the srun part)
+#   make clean
+
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBEXECDIR  ?= $(PREFIX)/libexec/pv-forward
+SYSCONFDIR  ?= /etc
+# Where the plugin goes; Debian's Slurm looks in /usr/lib/x86_64-linux-gnu/slurm-wlm.
+PLUGINDIR   ?= $(PREFIX)/lib/slurm
+SLURM_PREFIX ?= /usr
+VERSION     := 0.1.0
+
+CC       ?= cc
+CFLAGS   ?= -O2 -g
+WARNINGS := -Wall -Wextra -Wshadow -Wformat=2 -Wno-format-nonliteral
+# CI sets WERROR=1.
+ifeq ($(WERROR),1)
+WARNINGS += -Werror
+endif
+
+PKG_CONFIG ?= pkg-config
+LIBEVENT_CFLAGS := $(shell $(PKG_CONFIG) --cflags libevent 2>/dev/null)
+LIBEVENT_LIBS   := $(shell $(PKG_CONFIG) --libs libevent 2>/dev/null)
+CHECK_CFLAGS    := $(shell $(PKG_CONFIG) --cflags check 2>/dev/null)
+CHECK_LIBS      := $(shell $(PKG_CONFIG) --libs check 2>/dev/null)
+SLURM_CFLAGS    := $(if $(filter /usr,$(SLURM_PREFIX)),,-I$(SLURM_PREFIX)/include)
+SLURM_LIBS      := $(if $(filter /usr,$(SLURM_PREFIX)),,-L$(SLURM_PREFIX)/lib -Wl,-rpath,$(SLURM_PREFIX)/lib) -lslurm
+
+# Every object is position independent: common/ goes into the plugin and the programs.
+ALL_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(CFLAGS) -Icommon \
+	-DPV_FORWARD_VERSION='"$(VERSION)"' \
+	-DPV_FORWARDER_PATH='"$(BINDIR)/pv-forwarder"' \
+	-DPV_EXEC_HELPER_PATH='"$(LIBEXECDIR)/pv-forward-exec"' \
+	$(SLURM_CFLAGS) $(LIBEVENT_CFLAGS)
+
+B := build
+
+COMMON_SRC  := $(wildcard common/*.c)
+FWD_SRC     := $(wildcard forwarder/*.c)
+SPANK_SRC   := $(filter-out spank/pv_forward_exec.c,$(wildcard spank/*.c))
+EXEC_SRC    := spank/pv_forward_exec.c
+# Pure decision code (no I/O) that the check unit tests link against.
+PURE_SRC    := $(wildcard forwarder/config.c forwarder/jobargs.c \
+		spank/site_args.c spank/dest.c spank/argv_rewrite.c)
+UNIT_SRC    := $(wildcard tests/unit/check_*.c)
+
+obj = $(patsubst %.c,$(B)/%.o,$(1))
+
+.PHONY: all check check-unit check-integration install uninstall clean demo bench deps
+all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
+
+$(B)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(B)/pv_forward.so: $(call obj,$(SPANK_SRC) $(COMMON_SRC))
+	$(CC) -shared -o $@ $^ $(LDFLAGS)
+
+$(B)/pv-forwarder: $(call obj,$(FWD_SRC) $(COMMON_SRC))
+	$(CC) -o $@ $^ $(LDFLAGS) $(LIBEVENT_LIBS) $(SLURM_LIBS)
+
+$(B)/pv-forward-exec: $(call obj,$(EXEC_SRC) spank/argv_rewrite.c $(COMMON_SRC))
+	$(CC) -o $@ $^ $(LDFLAGS)
+
+# The unit-test runner finds every `Suite *NAME_suite(void)` in tests/unit/check_*.c.
+$(B)/unit/suites.inc: $(UNIT_SRC)
+	@mkdir -p $(dir $@)
+	sed -n 's/^Suite \*\([a-z0-9_]*_suite\)(void)$$/SUITE(\1)/p' $^ > $@
+
+$(B)/tests/unit/main.o: $(B)/unit/suites.inc
+$(B)/tests/unit/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -I$(B)/unit -Ispank -Iforwarder
+
+$(B)/check_unit: $(call obj,tests/unit/main.c $(UNIT_SRC) $(PURE_SRC) $(COMMON_SRC))
+	$(CC) -o $@ $^ $(LDFLAGS) $(CHECK_LIBS)
+
+deps:
+	@scripts/install-deps
+
+check-unit: $(B)/check_unit
+	$(B)/check_unit
+
+check-integration: all
+	tests/run-integration
+
+check: deps
+	$(MAKE) all $(B)/check_unit
+	$(B)/check_unit
+	tests/run-integration
+
+demo: deps
+	$(MAKE) all
+	tests/demo
+
+bench: deps
+	$(MAKE) all
+	tests/bench
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PLUGINDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d
+	install -m 0755 $(B)/pv-forwarder $(DESTDIR)$(BINDIR)/pv-forwarder
+	install -m 0755 $(B)/pv-forward-exec $(DESTDIR)$(LIBEXECDIR)/pv-forward-exec
+	install -m 0755 $(B)/pv_forward.so $(DESTDIR)$(PLUGINDIR)/pv_forward.so
+	sed 's|@PLUGINDIR@|$(PLUGINDIR)|g' etc/plugstack.conf.d/pv-forward.conf \
+		> $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
+	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
+
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/pv-forwarder $(DESTDIR)$(LIBEXECDIR)/pv-forward-exec \
+		$(DESTDIR)$(PLUGINDIR)/pv_forward.so \
+		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
+
+clean:
+	rm -rf $(B)
+
+-include $(shell find $(B) -name '*.d' 2>/dev/null)
