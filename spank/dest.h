@@ -1,0 +1,65 @@
+/* dest.h - the --pv-forward=DEST value, checked on the submit host.
+ *
+ *   DEST := HOST | HOST:PORT | [IPV6] | [IPV6]:PORT | :PORT | (nothing)
+ *
+ * No host: the address the user's SSH session comes from (first field of
+ * SSH_CONNECTION, else of SSH_CLIENT).  No port: 11111.  Checks, in order:
+ * characters, syntax and port (common/hostport.h), the SSH address when no
+ * host is given, name resolution, the site's allow= policy.  Pure except for
+ * the resolver, which the caller passes in (tests use a table). */
+#ifndef PVF_DEST_H
+#define PVF_DEST_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include "hostport.h"
+#include "site_args.h"
+
+#pragma GCC visibility push(hidden)
+
+#define DEST_DEFAULT_PORT 11111
+#define DEST_MAX_ADDRS    16
+
+/* Fills addrs[0..*n-1] with host's addresses (IP literals included).  0, or
+ * -1 with a short reason in err ("Name or service not known"). */
+typedef int (*dest_resolver)(void *ctx, const char *host,
+			     struct sockaddr_storage *addrs, size_t max, size_t *n,
+			     char *err, size_t errlen);
+
+/* The real resolver: getaddrinfo(3), TCP, any family.  ctx is unused. */
+int dest_resolve_getaddrinfo(void *ctx, const char *host,
+			     struct sockaddr_storage *addrs, size_t max, size_t *n,
+			     char *err, size_t errlen);
+
+/* What the environment offers (NULL: not set). */
+struct dest_env {
+	const char *ssh_connection;
+	const char *ssh_client;
+};
+
+struct dest {
+	char host[HOSTPORT_HOST_MAX + 1];  /* as given, or the SSH client address */
+	uint16_t port;
+	int from_ssh;                      /* host came from SSH_CONNECTION/SSH_CLIENT */
+	char to[HOSTPORT_HOST_MAX + 1];    /* what the forwarder connects to: host, or
+					      under an allow= policy the address that
+					      passed it */
+};
+
+/* The SSH client address from env: "" -> -1.  IPv4-mapped IPv6 addresses
+ * (::ffff:a.b.c.d) become IPv4. */
+int dest_ssh_host(const struct dest_env *env, char *out, size_t outlen,
+		  char *why, size_t whylen);
+
+/* Checks value (NULL, "" and "(null)" mean no value).  0 with *out filled, or
+ * -1 with msg holding the one line for the user:
+ *   pv-forward: <what is wrong> in '<VALUE>' (expected HOST[:PORT])
+ * site may be NULL (no policy); resolve may be NULL (no resolution check). */
+int dest_check(const char *value, const struct dest_env *env,
+	       const struct site_args *site, dest_resolver resolve, void *ctx,
+	       struct dest *out, char *msg, size_t msglen);
+
+#pragma GCC visibility pop
+
+#endif

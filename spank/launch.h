@@ -1,0 +1,44 @@
+/* launch.h - start pv-forwarder for a job from srun/sbatch/salloc.
+ *
+ * Runs (as the calling user, never root)
+ *   FORWARDER --job --slurm-job --to HOST:PORT --listen ADDR [--ports LO-HI]
+ *             --hold S [--max-conns N] --ready-fd 3 --lifeline-fd 4
+ * in a child that execs at once with an empty signal mask, default signal
+ * dispositions, its own session and stdio on /dev/null, reads the ready pipe
+ * to its end (`PORT n` or `ERROR msg`) and keeps the write end of the
+ * lifeline pipe open, close-on-exec, in the calling process. */
+#ifndef PVF_LAUNCH_H
+#define PVF_LAUNCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#pragma GCC visibility push(hidden)
+
+#define LAUNCH_READY_TIMEOUT_MS 30000
+
+struct launch_params {
+	const char *forwarder;  /* absolute path */
+	const char *to_host;    /* destination host (IPv6 without brackets) */
+	uint16_t to_port;
+	const char *listen;     /* address to bind */
+	uint16_t port_lo, port_hi;  /* 0,0: ephemeral */
+	unsigned hold;
+	unsigned max_conns;     /* 0: the forwarder's default */
+};
+
+/* 0 with *port and *lifeline_fd set; -1 with a one-line reason in err. */
+int launch_forwarder(const struct launch_params *p, uint16_t *port,
+		     int *lifeline_fd, char *err, size_t errlen);
+
+/* Writes one line ("JOB 123\n") to the lifeline without blocking and without
+ * SIGPIPE.  0, or -1 (the forwarder is gone or not reading). */
+int launch_lifeline_write(int fd, const char *line);
+
+/* The address to bind when the site gave none: host's first non-loopback
+ * address (IPv4 preferred), else "0.0.0.0". */
+void launch_default_bind(const char *host, char *out, size_t outlen);
+
+#pragma GCC visibility pop
+
+#endif
