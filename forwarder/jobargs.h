@@ -1,0 +1,71 @@
+/* jobargs.h - pv-forwarder's command line, parsed into plain data (pure: no
+ * I/O, no name resolution, no global state such as getopt's optind).
+ *
+ *   portfwd mode: -c/--config FILE [-g/--foreground] [-d/--debug]...
+ *                 [--hold SECONDS] [--max-conns N] [--pidfile FILE]
+ *   job mode:     --job --to HOST:PORT [--listen ADDR] [--ports LO-HI]
+ *                 [--allow SRC[,SRC...]] [--slurm-job [--job-id ID]]
+ *                 [--hold SECONDS] [--max-conns N] [--ready-fd FD]
+ *                 [--lifeline-fd FD] [--foreground] [-d]... [--pidfile FILE]
+ *   -h/--help, -v/--version (win over everything after them)
+ *
+ * Long options take their value as "--opt VALUE" or "--opt=VALUE"; short
+ * ones as "-c FILE" or "-cFILE" and flags cluster ("-gdd").  Long names must
+ * be spelt in full (no prefixes), single-valued options may not repeat,
+ * --allow may.  "--" ends the options; no positional arguments exist. */
+#ifndef PVF_JOBARGS_H
+#define PVF_JOBARGS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "hostport.h"
+
+enum pvf_mode {
+	PVF_MODE_NONE = 0,
+	PVF_MODE_HELP,
+	PVF_MODE_VERSION,
+	PVF_MODE_PORTFWD,
+	PVF_MODE_JOB,
+};
+
+#define JOBARGS_DEFAULT_HOLD_S     60u   /* hold a client this long while the destination is down */
+#define JOBARGS_MAX_HOLD_S         86400u
+#define JOBARGS_DEFAULT_MAX_CONNS  256u
+#define JOBARGS_MAX_MAX_CONNS      65536u
+#define JOBARGS_DEFAULT_LISTEN     "0.0.0.0"
+
+struct jobargs {
+	enum pvf_mode mode;
+	int debug;                /* how many -d */
+	int foreground;           /* -g/--foreground */
+	const char *config;       /* -c FILE (points into argv), portfwd mode */
+	const char *pidfile;      /* --pidfile FILE (points into argv) or NULL */
+	unsigned hold_s;          /* --hold, default JOBARGS_DEFAULT_HOLD_S */
+	unsigned max_conns;       /* --max-conns, default JOBARGS_DEFAULT_MAX_CONNS */
+
+	/* job mode only */
+	struct hostport to;                       /* --to: host and port both set */
+	char listen[HOSTPORT_HOST_MAX + 1];       /* --listen, IPv6 without brackets */
+	uint16_t port_lo, port_hi;                /* --ports; 0,0 = an ephemeral port */
+	char **allow;                             /* --allow entries (malloc'd), CIDR or name */
+	size_t nallow;
+	int ready_fd;                             /* -1 = none */
+	int lifeline_fd;                          /* -1 = none */
+	int slurm_job;                            /* --slurm-job */
+	unsigned long job_id;                     /* --job-id, 0 = not given */
+};
+
+/* Parses argv[1..argc-1].  0 on success (mode set, defaults filled in); -1
+ * with a one-line reason in err ("unknown option '--foo'", "--to needs
+ * HOST:PORT: ...").  On failure *out holds nothing to free. */
+int jobargs_parse(int argc, char *const argv[], struct jobargs *out,
+		  char *err, size_t errlen);
+void jobargs_free(struct jobargs *a);
+
+/* One line read from the lifeline pipe, without its '\n'.  Returns 1 and sets
+ * *job_id for "JOB <id>"; 0 for an empty line or a keyword this version does
+ * not know (ignored, so the starter may say more later); -1 for a malformed
+ * JOB line. */
+int lifeline_parse_line(const char *line, unsigned long *job_id);
+
+#endif

@@ -1,0 +1,398 @@
+/* main.c - pv-forwarder: command line, start-up, detaching, signals, and
+ * the event loop.  Two modes, one data path (listener.c, relay.c):
+ *   portfwd mode  -c FILE: portfwd's configuration file
+ *   job mode      --job --to HOST:PORT ...: what the SPANK plugin starts
+ *                 (DESIGN.md: ready-fd and lifeline protocols) */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "config.h"
+#include "fwd.h"
+#include "jobargs.h"
+#include "lifeline.h"
+#include "listener.h"
+#include "log.h"
+#include "relay.h"
+#include "setup.h"
+
+#define PROGNAME "pv-forwarder"
+#define CONFIG_MAX_BYTES (1024 * 1024)
+
+static const char usage_text[] =
+"Usage: " PROGNAME " -c FILE [-g] [-d]... [--hold SECONDS] [--max-conns N] [--pidfile FILE]\n"
+"       " PROGNAME " --job --to HOST:PORT [job options] [-g] [-d]...\n"
+"       " PROGNAME " -h | -v\n"
+"\n"
+"A TCP forwarder for ParaView reverse connections (splice(2) data path).\n"
+"\n"
+"portfwd mode:\n"
+"  -c, --config FILE     portfwd configuration file, e.g.\n"
+"                          tcp { 11111 { => client_host:11111 } }\n"
+"                        names are resolved at start (listen-on, from, source-address);\n"
+"                        destinations again for every connection attempt.  A 'fragile'\n"
+"                        map holds a client for as long as its destination is down.\n"
+"\n"
+"job mode (started by the pv_forward SPANK plugin):\n"
+"  --job                 forward one listening port to --to\n"
+"  --to HOST:PORT        the destination (the desktop's ParaView client)\n"
+"  --listen ADDR         address to listen on (default " JOBARGS_DEFAULT_LISTEN "; [IPv6] allowed)\n"
+"  --ports LO-HI         listen on the first free port of the range (default: ephemeral)\n"
+"  --allow SRC[,SRC...]  sources allowed to connect: address, CIDR block or host name\n"
+"                        (resolved at start; repeatable).  Without --allow and\n"
+"                        --slurm-job every source is allowed.\n"
+"  --slurm-job           also allow the Slurm job's nodes; until they are known only\n"
+"                        --allow sources are accepted\n"
+"  --job-id ID           the Slurm job (with --slurm-job)\n"
+"  --ready-fd FD         once listening write 'PORT <n>\\n' to FD and close it;\n"
+"                        on a start-up failure write 'ERROR <message>\\n'\n"
+"  --lifeline-fd FD      read end of the starter's pipe: 'JOB <id>' lines; EOF (the\n"
+"                        starter is gone) makes the forwarder close everything and exit 0\n"
+"\n"
+"both modes:\n"
+"  --hold SECONDS        hold a client (unread) while its destination is down, retrying\n"
+"                        every second, for up to SECONDS (default %u, 0-%u)\n"
+"  --max-conns N         refuse connections beyond N open ones (default %u)\n"
+"  --pidfile FILE        write the process id to FILE; removed at exit\n"
+"  -g, --foreground      stay in the foreground and log to stderr; otherwise detach\n"
+"                        once listening (the first process exits 0) and log to syslog\n"
+"  -d, --debug           more log detail; repeat for more\n"
+"  -h, --help            this text\n"
+"  -v, --version         the version\n"
+"\n"
+"Signals: SIGTERM/SIGINT close everything and exit 0; SIGUSR1 logs one stats line.\n"
+"Never runs as root.\n"
+"\n"
+"Exit status: %d success; %d failure while running (bind, resolve, ...);\n"
+"             %d bad command line or configuration file, or started as root.\n";
+
+struct fwd {
+	struct event_base *base;
+	struct listener *l;
+	struct lifeline *ll;
+	struct event *sig[4];
+	int exiting, exit_code;
+	unsigned long job_id;
+};
+
+/* Start-up reporting: the --ready-fd (job mode) and the pipe a detaching
+ * parent waits on.  -1 once used. */
+static int ready_fd = -1, detach_fd = -1;
+static char pidfile_path[PATH_MAX];
+
+/* Reports a start-up failure on the ready pipe too, then exits. */
+static void startup_fail(int code, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+static void startup_fail(int code, const char *fmt, ...)
+{
+	char msg[600];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (ready_fd >= 0) {
+		for (char *p = msg; *p; p++)
+			if (*p == '\n')
+				*p = ' ';
+		dprintf(ready_fd, "ERROR %s\n", msg);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	fatal(code, "%s", msg);
+}
+
+/* ---- what job.c plugs into (fwd.h) */
+
+struct event_base *fwd_base(struct fwd *f) { return f->base; }
+struct listener *fwd_listener(struct fwd *f) { return f->l; }
+unsigned long fwd_job_id(const struct fwd *f) { return f->job_id; }
+
+void fwd_set_lifeline_ops(struct fwd *f, const struct lifeline_ops *ops)
+{
+	if (f->ll)
+		lifeline_set_ops(f->ll, ops);
+}
+
+void fwd_exit(struct fwd *f, int code, const char *why)
+{
+	if (f->exiting)
+		return;
+	f->exiting = 1;
+	f->exit_code = code;
+	info("exiting: %s", why);
+	listener_stop(f->l, why);
+	event_base_loopexit(f->base, NULL);
+}
+
+/* ---- default lifeline handling: remember the job, exit when the starter goes */
+
+static void on_lifeline_job(unsigned long job_id, void *arg)
+{
+	struct fwd *f = arg;
+	f->job_id = job_id;
+}
+
+static void on_lifeline_eof(void *arg)
+{
+	fwd_exit(arg, EXIT_OK, "lifeline closed (the starting process is gone)");
+}
+
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct fwd *f = arg;
+	(void)what;
+	switch (sig) {
+	case SIGUSR1:
+		listener_log_stats(f->l);
+		break;
+	case SIGHUP:
+		info("SIGHUP ignored (no reload; restart to read the configuration again)");
+		break;
+	default:
+		fwd_exit(f, EXIT_OK, sig == SIGTERM ? "SIGTERM" : "SIGINT");
+	}
+}
+
+/* ---- start-up helpers */
+
+static char *read_config(const char *path, size_t *lenp)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	struct stat stt;
+	if (fd < 0 || fstat(fd, &stt) < 0)
+		fatal(EXIT_USAGE, "cannot read %s: %s", path, strerror(errno));
+	if (!S_ISREG(stt.st_mode) || stt.st_size > CONFIG_MAX_BYTES)
+		fatal(EXIT_USAGE, "%s: not a regular file of at most %d bytes", path, CONFIG_MAX_BYTES);
+	char *text = malloc((size_t)stt.st_size + 1);
+	size_t len = 0;
+	ssize_t n;
+	if (!text)
+		fatal(EXIT_RUNTIME, "out of memory");
+	while (len < (size_t)stt.st_size &&
+	       ((n = read(fd, text + len, (size_t)stt.st_size - len)) > 0 || (n < 0 && errno == EINTR)))
+		if (n > 0)
+			len += (size_t)n;
+	close(fd);
+	text[len] = '\0';
+	*lenp = len;
+	return text;
+}
+
+/* An inherited descriptor given on the command line: must be open; moved
+ * above stdio, which a detaching forwarder replaces with /dev/null. */
+static int take_fd(int fd, const char *opt)
+{
+	if (fd < 0)
+		return -1;
+	if (fcntl(fd, F_GETFD) < 0)
+		fatal(EXIT_USAGE, "%s %d: not an open file descriptor", opt, fd);
+	if (fd > 2) {
+		fcntl(fd, F_SETFD, FD_CLOEXEC);
+		return fd;
+	}
+	int high = fcntl(fd, F_DUPFD_CLOEXEC, 3);
+	if (high < 0)
+		fatal(EXIT_RUNTIME, "%s %d: %s", opt, fd, strerror(errno));
+	return high;
+}
+
+/* Each connection takes two sockets and up to four pipe ends. */
+static void raise_nofile(unsigned max_conns)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_conns * 6 + 64;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max > want ? want : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) < 0)
+		debug("setrlimit(RLIMIT_NOFILE): %s", strerror(errno));
+}
+
+/* Forks.  The parent waits until the child reports (one byte on the pipe)
+ * and exits 0, or exits with the child's status when the child dies first.
+ * The child returns in a new session with an empty signal mask. */
+static void detach(void)
+{
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) < 0)
+		startup_fail(EXIT_RUNTIME, "pipe: %s", strerror(errno));
+	pid_t pid = fork();
+	if (pid < 0)
+		startup_fail(EXIT_RUNTIME, "fork: %s", strerror(errno));
+	if (pid > 0) {
+		char c;
+		ssize_t n;
+		int st;
+		close(p[1]);
+		if (ready_fd >= 0)
+			close(ready_fd);     /* the child reports there */
+		do
+			n = read(p[0], &c, 1);
+		while (n < 0 && errno == EINTR);
+		if (n == 1)
+			_exit(EXIT_OK);
+		while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+			;
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : EXIT_RUNTIME);
+	}
+	close(p[0]);
+	detach_fd = p[1];
+	setsid();
+	sigset_t none;
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void remove_pidfile(void)
+{
+	if (pidfile_path[0])
+		unlink(pidfile_path);
+	pidfile_path[0] = '\0';
+}
+
+static void write_pidfile(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+	if (fd < 0 || dprintf(fd, "%ld\n", (long)getpid()) < 0 || close(fd) < 0)
+		startup_fail(EXIT_RUNTIME, "--pidfile %s: %s", path, strerror(errno));
+	/* an absolute path, so the removal works after chdir("/") */
+	if (path[0] == '/' || !getcwd(pidfile_path, sizeof pidfile_path - 1) ||
+	    strlen(pidfile_path) + 1 + strlen(path) >= sizeof pidfile_path)
+		snprintf(pidfile_path, sizeof pidfile_path, "%s", path);
+	else
+		strcat(strcat(pidfile_path, "/"), path);
+	atexit(remove_pidfile);
+}
+
+static void stdio_to_devnull(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	for (int i = 0; i < 3; i++)
+		dup2(fd, i);
+	if (fd > 2)
+		close(fd);
+}
+
+static int run(const struct jobargs *a, struct setup *st)
+{
+	struct fwd f = { .job_id = a->job_id };
+	char err[256];
+	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
+
+	if (!(f.base = event_base_new()) || !(f.l = listener_new(f.base, a->max_conns)))
+		startup_fail(EXIT_RUNTIME, "cannot set up the event loop");
+	if (setup_install(st, f.l, err, sizeof err) < 0)
+		startup_fail(EXIT_RUNTIME, "%s", err);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		if (!(f.sig[i] = evsignal_new(f.base, sigs[i], on_signal, &f)) ||
+		    event_add(f.sig[i], NULL) < 0)
+			startup_fail(EXIT_RUNTIME, "cannot watch signal %d", sigs[i]);
+	if (a->lifeline_fd >= 0) {
+		struct lifeline_ops ops = { on_lifeline_job, on_lifeline_eof, &f };
+		if (!(f.ll = lifeline_new(f.base, a->lifeline_fd, &ops)))
+			startup_fail(EXIT_RUNTIME, "--lifeline-fd: %s", strerror(errno));
+	}
+	if (a->pidfile)
+		write_pidfile(a->pidfile);
+
+	if (!a->foreground) {
+		log_to_syslog();
+		stdio_to_devnull();
+		if (chdir("/") < 0)
+			debug("chdir /: %s", strerror(errno));
+	}
+	for (size_t i = 0; i < st->nsocks; i++)
+		info("listening on %s%s", st->socks[i].name,
+		     a->mode == PVF_MODE_JOB ? "" : " (portfwd)");
+	if (a->mode == PVF_MODE_JOB)
+		info("forwarding to %s:%u%s%s, hold %u s, at most %u connections", a->to.host, a->to.port,
+		     st->allow_any ? "" : ", allowed sources only",
+		     a->slurm_job ? " (--slurm-job: the job's nodes are not known yet)" : "",
+		     a->hold_s, a->max_conns);
+	if (ready_fd >= 0) {
+		dprintf(ready_fd, "PORT %u\n", st->port);
+		close(ready_fd);
+		ready_fd = -1;
+	}
+	if (detach_fd >= 0) {
+		while (write(detach_fd, "", 1) < 0 && errno == EINTR)
+			;
+		close(detach_fd);
+		detach_fd = -1;
+	}
+
+	event_base_dispatch(f.base);
+
+	listener_free(f.l);
+	lifeline_free(f.ll);
+	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
+		event_free(f.sig[i]);
+	event_base_free(f.base);
+	remove_pidfile();
+	return f.exit_code;
+}
+
+int main(int argc, char **argv)
+{
+	struct jobargs a;
+	struct setup st;
+	char err[600];
+	int rc;
+
+	signal(SIGPIPE, SIG_IGN);   /* a peer gone mid-write is an EPIPE, not a death */
+	log_init(PROGNAME, 0);
+	if (jobargs_parse(argc, argv, &a, err, sizeof err) < 0)
+		fatal(EXIT_USAGE, "%s (see --help)", err);
+	if (a.mode == PVF_MODE_HELP) {
+		printf(usage_text, JOBARGS_DEFAULT_HOLD_S, JOBARGS_MAX_HOLD_S, JOBARGS_DEFAULT_MAX_CONNS,
+		       EXIT_OK, EXIT_RUNTIME, EXIT_USAGE);
+		return EXIT_OK;
+	}
+	if (a.mode == PVF_MODE_VERSION) {
+		printf("%s %s\n", PROGNAME, PV_FORWARD_VERSION);
+		return EXIT_OK;
+	}
+	log_init(PROGNAME, a.debug);
+	ready_fd = take_fd(a.ready_fd, "--ready-fd");
+	a.lifeline_fd = take_fd(a.lifeline_fd, "--lifeline-fd");
+	if (getuid() == 0 || geteuid() == 0)
+		startup_fail(EXIT_USAGE, "refusing to run as root (uid %ld, euid %ld); run it as the user",
+			     (long)getuid(), (long)geteuid());
+
+	if (a.mode == PVF_MODE_PORTFWD) {
+		struct fwd_config cfg;
+		size_t len;
+		char *text = read_config(a.config, &len);
+		if (fwd_config_parse_buf(text, len, a.config, &cfg, err, sizeof err) < 0)
+			fatal(EXIT_USAGE, "%s", err);
+		free(text);
+		rc = setup_portfwd(&st, &cfg, a.hold_s, err, sizeof err);
+		fwd_config_free(&cfg);
+	} else {
+		rc = setup_job(&st, &a, err, sizeof err);
+	}
+	if (rc != 0)
+		startup_fail(rc, "%s", err);
+	raise_nofile(a.max_conns);
+
+	if (!a.foreground)
+		detach();
+	rc = run(&a, &st);
+	setup_free(&st);
+	jobargs_free(&a);
+	return rc;
+}

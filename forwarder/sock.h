@@ -1,0 +1,31 @@
+/* sock.h - socket set-up shared by the listener and the upstream connects. */
+#ifndef PVF_SOCK_H
+#define PVF_SOCK_H
+
+#include <sys/socket.h>
+
+/* Keepalive for both sockets of a pair: modest values, so a peer that
+ * vanished (a node rebooted, a NAT forgot us) is noticed within minutes
+ * while an idle ParaView session (quiet for minutes) is kept. */
+#define SOCK_KEEPIDLE_S   60
+#define SOCK_KEEPINTVL_S  10
+#define SOCK_KEEPCNT      6
+#define SOCK_BACKLOG      128
+
+/* TCP_NODELAY and SO_KEEPALIVE (+ TCP_KEEPIDLE/INTVL/CNT) on fd; failures are
+ * logged at debug level only. */
+void sock_tune(int fd);
+
+/* A non-blocking, close-on-exec socket bound to sa and listening.  The IPv6
+ * any-address accepts IPv4 as well.  -1 with errno on failure. */
+int sock_listen(const struct sockaddr *sa, socklen_t len);
+
+/* Starts a non-blocking connect to sa (from src when srclen > 0).  Returns the
+ * socket, with *in_progress = 1 when the connect is pending; -1 with errno. */
+int sock_connect(const struct sockaddr *sa, socklen_t len,
+		 const struct sockaddr *src, socklen_t srclen, int *in_progress);
+
+/* The port a bound socket has, 0 on failure. */
+unsigned sock_local_port(int fd);
+
+#endif

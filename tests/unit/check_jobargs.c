@@ -1,0 +1,235 @@
+/* check_jobargs.c - pv-forwarder's command line (forwarder/jobargs.c). */
+#include <check.h>
+#include <string.h>
+
+#include "jobargs.h"
+
+/* Parses a NULL-terminated list of arguments (argv[0] is added). */
+#define PARSE(a, err, ...) parse_list((a), (err), (const char *[]){ "pv-forwarder", __VA_ARGS__, NULL })
+
+static int parse_list(struct jobargs *a, char *err, const char **list)
+{
+	int argc = 0;
+	while (list[argc])
+		argc++;
+	return jobargs_parse(argc, (char *const *)list, a, err, 256);
+}
+
+START_TEST(portfwd_minimal)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(PARSE(&a, err, "-c", "fwd.cfg"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_PORTFWD);
+	ck_assert_str_eq(a.config, "fwd.cfg");
+	ck_assert_int_eq(a.foreground, 0);
+	ck_assert_int_eq(a.debug, 0);
+	ck_assert_uint_eq(a.hold_s, JOBARGS_DEFAULT_HOLD_S);
+	ck_assert_uint_eq(a.max_conns, JOBARGS_DEFAULT_MAX_CONNS);
+	ck_assert_ptr_null(a.pidfile);
+	ck_assert_int_eq(a.ready_fd, -1);
+	ck_assert_int_eq(a.lifeline_fd, -1);
+	jobargs_free(&a);
+}
+END_TEST
+
+START_TEST(portfwd_spellings)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(PARSE(&a, err, "--config=x.cfg", "--foreground", "--debug", "-d"), 0);
+	ck_assert_str_eq(a.config, "x.cfg");
+	ck_assert_int_eq(a.foreground, 1);
+	ck_assert_int_eq(a.debug, 2);
+	jobargs_free(&a);
+
+	ck_assert_int_eq(PARSE(&a, err, "-gddcy.cfg"), 0);
+	ck_assert_str_eq(a.config, "y.cfg");
+	ck_assert_int_eq(a.foreground, 1);
+	ck_assert_int_eq(a.debug, 2);
+	jobargs_free(&a);
+
+	ck_assert_int_eq(PARSE(&a, err, "--config", "z.cfg", "--hold", "0", "--max-conns=3",
+			       "--pidfile", "/run/p.pid", "--"), 0);
+	ck_assert_str_eq(a.config, "z.cfg");
+	ck_assert_uint_eq(a.hold_s, 0);
+	ck_assert_uint_eq(a.max_conns, 3);
+	ck_assert_str_eq(a.pidfile, "/run/p.pid");
+	jobargs_free(&a);
+}
+END_TEST
+
+START_TEST(help_and_version)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(PARSE(&a, err, "-h"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
+	ck_assert_int_eq(PARSE(&a, err, "--help"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
+	ck_assert_int_eq(PARSE(&a, err, "-v"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_VERSION);
+	ck_assert_int_eq(PARSE(&a, err, "--version"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_VERSION);
+	/* help wins over what would be an error later on */
+	ck_assert_int_eq(PARSE(&a, err, "--job", "--help", "--bogus"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
+	ck_assert_int_eq(PARSE(&a, err, "-gh"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
+	jobargs_free(&a);
+}
+END_TEST
+
+START_TEST(job_full)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(PARSE(&a, err, "--job", "--to", "desk.example.org:11111",
+			       "--listen", "[2001:db8::1]", "--ports", "20000-20100",
+			       "--allow", "10.1.0.0/16,node7", "--allow=fe80::1",
+			       "--slurm-job", "--job-id", "4242", "--hold", "90",
+			       "--max-conns", "8", "--ready-fd", "5", "--lifeline-fd=0",
+			       "--foreground", "-d", "--pidfile", "p"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_JOB);
+	ck_assert_str_eq(a.to.host, "desk.example.org");
+	ck_assert_uint_eq(a.to.port, 11111);
+	ck_assert_str_eq(a.listen, "2001:db8::1");
+	ck_assert_uint_eq(a.port_lo, 20000);
+	ck_assert_uint_eq(a.port_hi, 20100);
+	ck_assert_uint_eq(a.nallow, 3);
+	ck_assert_str_eq(a.allow[0], "10.1.0.0/16");
+	ck_assert_str_eq(a.allow[1], "node7");
+	ck_assert_str_eq(a.allow[2], "fe80::1");
+	ck_assert_int_eq(a.slurm_job, 1);
+	ck_assert_uint_eq(a.job_id, 4242);
+	ck_assert_uint_eq(a.hold_s, 90);
+	ck_assert_uint_eq(a.max_conns, 8);
+	ck_assert_int_eq(a.ready_fd, 5);
+	ck_assert_int_eq(a.lifeline_fd, 0);
+	ck_assert_int_eq(a.foreground, 1);
+	ck_assert_int_eq(a.debug, 1);
+	ck_assert_str_eq(a.pidfile, "p");
+	jobargs_free(&a);
+}
+END_TEST
+
+START_TEST(job_defaults)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(PARSE(&a, err, "--job", "--to=[::1]:11111"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_JOB);
+	ck_assert_str_eq(a.to.host, "::1");
+	ck_assert_int_eq(a.to.is_ipv6, 1);
+	ck_assert_str_eq(a.listen, JOBARGS_DEFAULT_LISTEN);
+	ck_assert_uint_eq(a.port_lo, 0);
+	ck_assert_uint_eq(a.port_hi, 0);
+	ck_assert_uint_eq(a.nallow, 0);
+	ck_assert_int_eq(a.slurm_job, 0);
+	ck_assert_uint_eq(a.job_id, 0);
+	ck_assert_int_eq(a.ready_fd, -1);
+	ck_assert_int_eq(a.lifeline_fd, -1);
+	ck_assert_int_eq(a.foreground, 0);
+	jobargs_free(&a);
+
+	/* a single port is a range of one; an option may come before --job */
+	ck_assert_int_eq(PARSE(&a, err, "--ports", "30000", "--job", "--to", "1.2.3.4:5"), 0);
+	ck_assert_uint_eq(a.port_lo, 30000);
+	ck_assert_uint_eq(a.port_hi, 30000);
+	jobargs_free(&a);
+}
+END_TEST
+
+/* Each case must fail and its message must contain the given text. */
+static const struct {
+	const char *args[8];
+	const char *msg;
+} bad[] = {
+	{ { NULL }, "nothing to do" },
+	{ { "--bogus" }, "unknown option '--bogus'" },
+	{ { "-x" }, "unknown option '-x'" },
+	{ { "--conf=x" }, "unknown option '--conf'" },          /* no prefixes */
+	{ { "-c" }, "-c needs a value" },
+	{ { "--config" }, "--config needs a value" },
+	{ { "-c", "" }, "needs a file name" },
+	{ { "-c", "a", "-c", "b" }, "given twice" },
+	{ { "-c", "a", "stray" }, "unexpected argument 'stray'" },
+	{ { "-c", "a", "--", "stray" }, "unexpected argument 'stray'" },
+	{ { "-c", "a", "--foreground=1" }, "takes no value" },
+	{ { "-c", "a", "--to", "h:1" }, "--to is only valid with --job" },
+	{ { "-c", "a", "--ready-fd", "3" }, "--ready-fd is only valid with --job" },
+	{ { "-c", "a", "--hold", "-1" }, "--hold needs seconds" },
+	{ { "-c", "a", "--hold", "86401" }, "--hold needs seconds" },
+	{ { "-c", "a", "--max-conns", "0" }, "--max-conns needs" },
+	{ { "-c", "a", "--max-conns", "12x" }, "--max-conns needs" },
+	{ { "--job" }, "--job needs --to" },
+	{ { "--job", "-c", "a", "--to", "h:1" }, "does not go with --job" },
+	{ { "--job", "--to", "host" }, "port missing" },
+	{ { "--job", "--to", ":11111" }, "host missing" },
+	{ { "--job", "--to", "h:0" }, "--to needs HOST:PORT" },
+	{ { "--job", "--to", "h:1", "--to", "h:2" }, "--to given twice" },
+	{ { "--job", "--to", "h:1", "--listen", "1.2.3.4:5" }, "address only" },
+	{ { "--job", "--to", "h:1", "--listen", "" }, "--listen needs an address" },
+	{ { "--job", "--to", "h:1", "--ports", "9-8" }, "--ports needs LO-HI" },
+	{ { "--job", "--to", "h:1", "--ports", "0-8" }, "--ports needs LO-HI" },
+	{ { "--job", "--to", "h:1", "--allow", "a,,b" }, "empty entry" },
+	{ { "--job", "--to", "h:1", "--allow", "10.0.0.0/33" }, "--allow: '10.0.0.0/33'" },
+	{ { "--job", "--to", "h:1", "--allow", "bad_name!" }, "--allow: 'bad_name!'" },
+	{ { "--job", "--to", "h:1", "--job-id", "5" }, "--job-id needs --slurm-job" },
+	{ { "--job", "--to", "h:1", "--slurm-job", "--job-id", "0" }, "--job-id needs" },
+	{ { "--job", "--to", "h:1", "--ready-fd", "x" }, "--ready-fd needs a file descriptor" },
+	{ { "--job", "--to", "h:1", "--ready-fd", "4", "--lifeline-fd", "4" }, "must differ" },
+};
+
+START_TEST(bad_command_lines)
+{
+	const char *argv[10] = { "pv-forwarder" };
+	int argc = 1;
+	for (; bad[_i].args[argc - 1]; argc++)
+		argv[argc] = bad[_i].args[argc - 1];
+	argv[argc] = NULL;
+
+	struct jobargs a;
+	char err[256] = "";
+	ck_assert_int_eq(jobargs_parse(argc, (char *const *)argv, &a, err, sizeof err), -1);
+	ck_assert_msg(strstr(err, bad[_i].msg) != NULL, "case %d: '%s' lacks '%s'",
+		      _i, err, bad[_i].msg);
+	ck_assert_ptr_null(a.allow);
+	ck_assert_int_eq(a.ready_fd, -1);
+}
+END_TEST
+
+START_TEST(lifeline_lines)
+{
+	unsigned long id = 0;
+	ck_assert_int_eq(lifeline_parse_line("JOB 4242", &id), 1);
+	ck_assert_uint_eq(id, 4242);
+	ck_assert_int_eq(lifeline_parse_line("JOB 4294967295", &id), 1);
+	ck_assert_uint_eq(id, 4294967295UL);
+	ck_assert_int_eq(lifeline_parse_line("", &id), 0);
+	ck_assert_int_eq(lifeline_parse_line("STEP 3", &id), 0);
+	ck_assert_int_eq(lifeline_parse_line("JOBS 3", &id), 0);
+	ck_assert_int_eq(lifeline_parse_line("JOB", &id), -1);
+	ck_assert_int_eq(lifeline_parse_line("JOB ", &id), -1);
+	ck_assert_int_eq(lifeline_parse_line("JOB 0", &id), -1);
+	ck_assert_int_eq(lifeline_parse_line("JOB 12 x", &id), -1);
+	ck_assert_int_eq(lifeline_parse_line("JOB -3", &id), -1);
+	ck_assert_int_eq(lifeline_parse_line("JOB 4294967296", &id), -1);
+	ck_assert_uint_eq(id, 4294967295UL);
+}
+END_TEST
+
+Suite *jobargs_suite(void)
+{
+	Suite *s = suite_create("jobargs");
+	TCase *tc = tcase_create("parse");
+	tcase_add_test(tc, portfwd_minimal);
+	tcase_add_test(tc, portfwd_spellings);
+	tcase_add_test(tc, help_and_version);
+	tcase_add_test(tc, job_full);
+	tcase_add_test(tc, job_defaults);
+	tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof bad / sizeof bad[0]));
+	tcase_add_test(tc, lifeline_lines);
+	suite_add_tcase(s, tc);
+	return s;
+}
