@@ -146,23 +146,44 @@ static void first_line(const char *buf, char *out, size_t len)
 
 /* Reaps the forwarder's first process, which exits once its detached child
  * listens.  Returns its wait status, or -1 when it is still running after
- * wait_ms (it is left alone) or cannot be waited for. */
+ * wait_ms (it is left alone) or cannot be waited for.  Waits on a pidfd
+ * where the kernel has them (no sleep granularity on srun's start-up path),
+ * else polls every millisecond. */
 static int reap(pid_t pid, long wait_ms)
 {
 	long deadline = now_ms() + wait_ms;
-	int status;
+	int status, pidfd = -1;
 
+#ifdef SYS_pidfd_open
+	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+#endif
 	for (;;) {
 		pid_t w = waitpid(pid, &status, WNOHANG);
 		if (w == pid)
-			return status;
-		if (w < 0 && errno != EINTR)
-			return -1;
-		if (now_ms() >= deadline)
-			return -1;
-		struct timespec ts = { 0, 10 * 1000 * 1000 };
-		nanosleep(&ts, NULL);
+			break;
+		if (w < 0 && errno != EINTR) {
+			status = -1;
+			break;
+		}
+		long left = deadline - now_ms();
+		if (left <= 0) {
+			status = -1;
+			break;
+		}
+		if (pidfd >= 0) {
+			struct pollfd pfd = { .fd = pidfd, .events = POLLIN };
+			if (poll(&pfd, 1, (int)left) < 0 && errno != EINTR) {
+				close(pidfd);
+				pidfd = -1;
+			}
+		} else {
+			struct timespec ts = { 0, 1000 * 1000 };
+			nanosleep(&ts, NULL);
+		}
 	}
+	if (pidfd >= 0)
+		close(pidfd);
+	return status;
 }
 
 int launch_forwarder(const struct launch_params *p, uint16_t *port,

@@ -128,9 +128,10 @@ static int opt_cb(int val, const char *optarg, int remote)
 	if (have_enclosing_forwarder()) {
 		/* The job's forwarder serves this step too.  Only a value that
 		 * differs from the propagated one was typed here: say so. */
+		static int told;
 		const char *prop = getenv(OPTION_ENV);
 		if (optarg && *optarg && strcmp(optarg, "(null)") != 0 &&
-		    (prop == NULL || strcmp(prop, optarg) != 0) && !st.inherited)
+		    (prop == NULL || strcmp(prop, optarg) != 0) && !told++)
 			slurm_info("pv-forward: this job already relays through %s:%s; "
 				   "--pv-forward=%s is ignored here",
 				   getenv(ENV_HOST), getenv(ENV_PORT), optarg);
