@@ -58,6 +58,7 @@ int main(int argc, char **argv)
 		cmd[0] = strdup(prog);
 		if (cmd[0] == NULL) {
 			fprintf(stderr, "pv-forward: out of memory\n");
+			free(cmd);
 			return 127;
 		}
 		for (int i = 1; i < argc; i++)
