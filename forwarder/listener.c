@@ -493,7 +493,7 @@ struct listener *listener_new(struct event_base *base, unsigned max_conns)
 	l->rs = resolver_new(base);
 	l->resume_ev = evtimer_new(base, on_resume, l);
 	if (!l->rs || !l->resume_ev) {
-		listener_free(l);    /* (a resolver lives until exit anyway) */
+		listener_free(l);
 		return NULL;
 	}
 	return l;
@@ -590,6 +590,7 @@ void listener_free(struct listener *l)
 	free(l->svcs);
 	if (l->resume_ev)
 		event_free(l->resume_ev);
+	resolver_free(l->rs);
 	free(l->fixed);
 	free(l->job);
 	free(l);

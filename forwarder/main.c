@@ -21,6 +21,7 @@
 
 #include "config.h"
 #include "fwd.h"
+#include "hostport.h"
 #include "jobargs.h"
 #include "lifeline.h"
 #include "listener.h"
@@ -131,8 +132,10 @@ void fwd_exit(struct fwd *f, int code, const char *why)
 		return;
 	f->exiting = 1;
 	f->exit_code = code;
+	char reason[160];
+	snprintf(reason, sizeof reason, "shutting down (%s)", why);
 	info("exiting: %s", why);
-	listener_stop(f->l, why);
+	listener_stop(f->l, reason);
 	event_base_loopexit(f->base, NULL);
 }
 
@@ -318,11 +321,14 @@ static int run(const struct jobargs *a, struct setup *st)
 	for (size_t i = 0; i < st->nsocks; i++)
 		info("listening on %s%s", st->socks[i].name,
 		     a->mode == PVF_MODE_JOB ? "" : " (portfwd)");
-	if (a->mode == PVF_MODE_JOB)
-		info("forwarding to %s:%u%s%s, hold %u s, at most %u connections", a->to.host, a->to.port,
+	if (a->mode == PVF_MODE_JOB) {
+		char to[HOSTPORT_HOST_MAX + 16];
+		hostport_format(to, sizeof to, a->to.host, a->to.port);
+		info("forwarding to %s%s%s, hold %u s, at most %u connections", to,
 		     st->allow_any ? "" : ", allowed sources only",
 		     a->slurm_job ? " (--slurm-job: the job's nodes are not known yet)" : "",
 		     a->hold_s, a->max_conns);
+	}
 	if (ready_fd >= 0) {
 		dprintf(ready_fd, "PORT %u\n", st->port);
 		close(ready_fd);

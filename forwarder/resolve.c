@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -122,6 +123,8 @@ struct resolver {
 	struct resolve_req *todo, **todo_tail, *done;
 	int pipe[2];               /* worker -> loop: "something is done" */
 	struct event *ev;
+	pthread_t tid;
+	int stop;                  /* under lock: the worker should end */
 };
 
 static void *worker(void *arg)
@@ -129,8 +132,10 @@ static void *worker(void *arg)
 	struct resolver *rs = arg;
 	pthread_mutex_lock(&rs->lock);
 	for (;;) {
-		while (!rs->todo)
+		while (!rs->todo && !rs->stop)
 			pthread_cond_wait(&rs->wake, &rs->lock);
+		if (rs->stop)
+			break;
 		struct resolve_req *rq = rs->todo;
 		if (!(rs->todo = rq->next))
 			rs->todo_tail = &rs->todo;
@@ -145,6 +150,7 @@ static void *worker(void *arg)
 		while (write(rs->pipe[1], "", 1) < 0 && errno == EINTR)
 			;   /* EAGAIN: the pipe is full, so a wake-up is pending anyway */
 	}
+	pthread_mutex_unlock(&rs->lock);
 	return NULL;
 }
 
@@ -175,7 +181,6 @@ static void on_done(evutil_socket_t fd, short what, void *arg)
 struct resolver *resolver_new(struct event_base *base)
 {
 	struct resolver *rs = calloc(1, sizeof *rs);
-	pthread_t tid;
 	sigset_t all, old;
 	if (!rs || pipe2(rs->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
 		free(rs);
@@ -190,11 +195,10 @@ struct resolver *resolver_new(struct event_base *base)
 	/* Signals go to the loop thread only: the worker starts with all blocked. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&tid, NULL, worker, rs);
+	int rc = pthread_create(&rs->tid, NULL, worker, rs);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0)
 		goto fail;
-	pthread_detach(tid);
 	return rs;
 fail:
 	if (rs->ev)
@@ -228,4 +232,42 @@ void resolver_cancel(struct resolver *rs, struct resolve_req *rq)
 	pthread_mutex_lock(&rs->lock);
 	rq->cancelled = 1;
 	pthread_mutex_unlock(&rs->lock);
+}
+
+static void free_list(struct resolve_req *rq)
+{
+	while (rq) {
+		struct resolve_req *next = rq->next;
+		if (rq->res)
+			freeaddrinfo(rq->res);
+		free(rq);
+		rq = next;
+	}
+}
+
+void resolver_free(struct resolver *rs)
+{
+	struct timespec deadline;
+	if (!rs)
+		return;
+	pthread_mutex_lock(&rs->lock);
+	rs->stop = 1;
+	pthread_cond_signal(&rs->wake);
+	pthread_mutex_unlock(&rs->lock);
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += 1;
+	if (pthread_timedjoin_np(rs->tid, NULL, &deadline) != 0) {
+		/* stuck in getaddrinfo: leave it all to the process's exit */
+		debug("resolver: worker still busy at exit");
+		pthread_detach(rs->tid);
+		return;
+	}
+	event_free(rs->ev);
+	close(rs->pipe[0]);
+	close(rs->pipe[1]);
+	free_list(rs->todo);
+	free_list(rs->done);
+	pthread_mutex_destroy(&rs->lock);
+	pthread_cond_destroy(&rs->wake);
+	free(rs);
 }

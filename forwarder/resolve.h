@@ -34,9 +34,10 @@ struct resolve_req;
 /* res is NULL when gai_err != 0; the callee owns res (freeaddrinfo). */
 typedef void (*resolve_fn)(struct addrinfo *res, int gai_err, void *arg);
 
-/* The resolver lives until the process exits (its thread may be stuck in
- * getaddrinfo, so it is never joined). */
 struct resolver *resolver_new(struct event_base *base);
+/* Ends the worker and frees everything; when the worker is stuck in
+ * getaddrinfo for more than a second, it is left to the process's exit. */
+void resolver_free(struct resolver *rs);
 /* fn is always called later from the loop, never from inside this call. */
 struct resolve_req *resolver_start(struct resolver *rs, const char *host, uint16_t port,
 				   resolve_fn fn, void *arg);
