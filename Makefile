@@ -60,8 +60,10 @@ $(B)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
-$(B)/pv_forward.so: $(call obj,$(SPANK_SRC) $(COMMON_SRC))
-	$(CC) -shared -o $@ $^ $(LDFLAGS)
+# The plugin reports through slurm_error(): it does not link common/log.c, and
+# exports only what Slurm's loader looks up (spank/exports.map).
+$(B)/pv_forward.so: $(call obj,$(SPANK_SRC) $(filter-out common/log.c,$(COMMON_SRC))) spank/exports.map
+	$(CC) -shared -Wl,--version-script=spank/exports.map -o $@ $(filter %.o,$^) $(LDFLAGS)
 
 $(B)/pv-forwarder: $(call obj,$(FWD_SRC) $(COMMON_SRC))
 	$(CC) -o $@ $^ $(LDFLAGS) $(LIBEVENT_LIBS) $(SLURM_LIBS)
