@@ -1,0 +1,20 @@
+#!/bin/bash
+# pv-forwarder with a stalled reader: both ends write as fast as they can while neither
+# reads, for 5 s.  The forwarder's VmRSS (/proc/PID/status) must stay below 16 MiB and
+# flat (+512 KiB at most between t=2 s and t=5 s), and the writers must be held back
+# (< 2 MiB more written in that time).  Then both ends read: everything written must
+# arrive, byte-exact.
+# shellcheck source=tests/lib/fwdlib.sh
+. "$(dirname "$0")/../lib/fwdlib.sh"
+fwd_init stall
+
+fwd_step "stalled readers both ways for 5 s"
+fwd_peer stall --fwd-ready "$(fwd_next_ready)" --pid-file "$(fwd_next_pidfile)" --seconds 5 --first-sample 2 \
+	--rss-limit-kib 16384 --growth-limit-kib 512 --writer-limit-mib 2 --io-timeout 30
+dport=$(fwd_dest_port)
+fwd_start --job --to "127.0.0.1:$dport" --listen 127.0.0.1 --allow 127.0.0.1 --ready-fd 3 --foreground
+fwd_wait_port
+fwd_peer_wait 60
+grep -q 'all assertions held' "$PEER_LOG" || fwd_fail "peer did not confirm its assertions"
+fwd__alive "$FWD_PID" || fwd_fail "pv-forwarder died"
+fwd_pass "memory bounded and flat under a stalled reader; nothing lost"
