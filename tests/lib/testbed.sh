@@ -19,6 +19,27 @@
 #   out=$(tb_user srun -N2 hostname)    # as pvtest on login
 #   tb_assert_match 'compute1' "$out" "srun output"
 #
+# Functions (see each one's comment):
+#   tb_up / tb_down             bring up (lock + trap) / tear down (idempotent)
+#   tb_on_down CODE             extra cleanup at teardown (do not set your own EXIT trap)
+#   tb_run NODE CMD...          root in NODE (net namespace + UTS hostname NODE), SLURM_CONF set
+#   tb_user CMD...              pvtest on login; tb_run_user NODE CMD... pvtest on any node
+#   tb_bg NODE [--user] LOG CMD...  background process, prints its pid
+#   tb_listen NODE PORT BANNER  real TCP listener; tb_tcp_probe NODE [--user] HOST PORT [T]
+#   tb_wait T WHAT CMD...       poll; tb_wait_idle, tb_wait_port, tb_wait_port_closed,
+#                               tb_wait_file, tb_wait_gone, tb_wait_job (+ tb_job_state)
+#   tb_set_plugstack [ARGS|--none]  rewrite plugstack.conf
+#   tb_fail, tb_step, tb_assert_eq, tb_assert_match, tb_assert_no_match, tb_assert_ok,
+#   tb_assert_fails             test helpers (tb_fail exits 1)
+#   tb_leftovers, tb_check_clean  what a bed left behind (tb_check_clean takes the lock first)
+#   tb_load_state               attach this shell to the bed that is up (what tests/testbed does)
+# Variables after tb_up: SLURM_CONF TB_DIR TB_BIN TB_PLUGIN_SO TB_FORWARDER TB_EXEC_HELPER
+#   TB_PLUGSTACK TB_USER_DIR (pvtest's scratch dir, cwd of tb_run_user, same path on all nodes)
+#   TB_LOGS (daemon logs) TB_USER TB_ADDR_<node> TB_ADDR_login_desktop TB_CTLD_PORT.
+# The build's binaries are copied into $TB_BIN at tb_up (readable by pvtest, and safe from a
+# concurrent `make clean`): rebuild, then bring a new bed up.
+# Ctrl-C: the trap runs when the foreground command ends; a foreground srun wants two Ctrl-C.
+#
 # Only one test bed runs on a machine at a time: tb_up waits (TB_LOCK_WAIT seconds) for a lock
 # held by a small holder process for as long as the bed lives. State of the running bed is kept
 # in /run/pv-forward-testbed/ so that `tests/testbed down` can clean up after a crashed run.
@@ -57,7 +78,9 @@ TB_ADDR_compute1=10.231.0.11
 TB_ADDR_compute2=10.231.0.12
 TB_ADDR_login_desktop=10.231.1.1
 TB_ADDR_desktop=10.231.1.2
+# shellcheck disable=SC2034  # for tests (e.g. allow= lists)
 TB_NET_compute=10.231.0.0/24
+# shellcheck disable=SC2034
 TB_NET_desktop=10.231.1.0/24
 
 TB_BUILD_DIR=${TB_BUILD_DIR:-$TB_ROOT/build}
@@ -437,7 +460,7 @@ tb__kill_recorded() {   # daemons outside the namespaces (munged), by recorded p
     local name pid
     [ -f "$TB_STATE_DIR/pids" ] || return 0
     while read -r name pid; do
-        [ -n "$pid" ] && [ -d "/proc/$pid" ] || continue
+        if [ -z "$pid" ] || [ ! -d "/proc/$pid" ]; then continue; fi
         case $name in
         munged) grep -qx munged "/proc/$pid/comm" 2>/dev/null || continue ;;
         *) continue ;;   # everything else lives in a namespace: tb__kill_all got it
@@ -535,7 +558,7 @@ tb__exit_trap() {
 tb_leftovers() {
     local found=0 ns p
     ns=$(ip netns list 2>/dev/null | awk '{print $1}' | grep "^$TB_NS_PREFIX") && {
-        echo "network namespaces: $(echo $ns)"; found=1; }
+        echo "network namespaces: $(echo "$ns" | tr '\n' ' ')"; found=1; }
     grep -qF 'pv-forward-testbed' /etc/hosts && { echo "/etc/hosts lines: $(grep -c . /etc/hosts) lines, marker present"; found=1; }
     p=$(tb__user_pids | tr '\n' ' ')
     [ -n "${p// /}" ] && { echo "$TB_USER processes: $p"; found=1; }
@@ -754,7 +777,10 @@ tb__up() {
         tb_log "cleaning up after a previous test bed${stale:+ (owner $stale)}"
         tb__noerr tb__teardown || tb_log "previous test bed: not everything could be removed"
     fi
-    mkdir -p "$TB_STATE_DIR" && chmod 0755 "$TB_STATE_DIR" || { tb__unlock "$TB__HOLDER_PID" "$TB__HOLDER_CHILD"; return 1; }
+    if ! mkdir -p "$TB_STATE_DIR" || ! chmod 0755 "$TB_STATE_DIR"; then
+        tb__unlock "$TB__HOLDER_PID" "$TB__HOLDER_CHILD"
+        return 1
+    fi
     : >"$TB_STATE_DIR/env"
     : >"$TB_STATE_DIR/pids"
     tb__state_set TB_OWNER "$owner"
