@@ -162,6 +162,9 @@ static void conn_connected(struct conn *c, int fd)
 	c->cfd = c->sfd = -1;         /* the relay owns (or has closed) both */
 	if (!c->relay)
 		conn_close(c, "out of memory or file descriptors");
+	else
+		debug2("conn %" PRIu64 ": relaying with %s", c->id,
+		       relay_uses_splice(c->relay) ? "splice" : "read/write");
 }
 
 /* One address failed: note why, try the next. */
@@ -319,12 +322,12 @@ static void on_client_gone(evutil_socket_t fd, short what, void *arg)
 
 /* ---- accepting */
 
-static const struct route *find_route(const struct service *svc, const struct sockaddr *sa)
+static struct route *find_route(const struct service *svc, const struct sockaddr *sa)
 {
 	uint16_t port = ntohs(sa->sa_family == AF_INET ? ((const struct sockaddr_in *)sa)->sin_port
 				  : ((const struct sockaddr_in6 *)sa)->sin6_port);
 	for (size_t i = 0; i < svc->nroutes; i++) {
-		const struct route *rt = &svc->routes[i];
+		struct route *rt = &svc->routes[i];
 		if (rt->nfrom == 0)
 			return rt;
 		for (size_t j = 0; j < rt->nfrom; j++) {
@@ -401,7 +404,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 		refuse(l, fd, peer, "not an allowed source");
 		return;
 	}
-	struct route *rt = (struct route *)find_route(ls->svc, sa);
+	struct route *rt = find_route(ls->svc, sa);
 	if (!rt) {
 		refuse(l, fd, peer, "no rule for this source");
 		return;

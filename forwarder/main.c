@@ -309,6 +309,10 @@ static int run(const struct jobargs *a, struct setup *st)
 		if (!(f.ll = lifeline_new(f.base, a->lifeline_fd, &ops)))
 			startup_fail(EXIT_RUNTIME, "--lifeline-fd: %s", strerror(errno));
 	}
+	/* (job.c, binding to the Slurm job, starts here: it may replace the
+	 * lifeline handling with fwd_set_lifeline_ops(), add the job's nodes
+	 * with listener_set_allowed(fwd_listener(&f), ...) and end everything
+	 * with fwd_exit().) */
 	if (a->pidfile)
 		write_pidfile(a->pidfile);
 

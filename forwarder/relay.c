@@ -153,13 +153,20 @@ static int pump(struct half *h)
 	return 0;
 }
 
+/* Empty: wait for src.  Holding bytes: wait for dst (and leave src alone). */
 static void watch(struct half *h)
 {
 	int want_read = !h->eof && h->pending == 0, want_write = h->pending > 0;
-	if (want_read != h->reading)
-		(h->reading = want_read) ? event_add(h->rev, NULL) : event_del(h->rev);
-	if (want_write != h->writing)
-		(h->writing = want_write) ? event_add(h->wev, NULL) : event_del(h->wev);
+	if (want_read && !h->reading)
+		event_add(h->rev, NULL);
+	else if (!want_read && h->reading)
+		event_del(h->rev);
+	if (want_write && !h->writing)
+		event_add(h->wev, NULL);
+	else if (!want_write && h->writing)
+		event_del(h->wev);
+	h->reading = want_read;
+	h->writing = want_write;
 }
 
 static void on_io(evutil_socket_t fd, short what, void *arg)
@@ -220,8 +227,14 @@ static int half_init(struct relay *r, struct half *h, struct event_base *base,
 		if (fcntl(h->pipe[1], F_SETPIPE_SZ, RELAY_PIPE_SIZE) < 0)
 			debug("relay: F_SETPIPE_SZ %d: %s", RELAY_PIPE_SIZE, strerror(errno));
 		int sz = fcntl(h->pipe[1], F_GETPIPE_SZ);
-		h->cap = sz > 0 ? (size_t)sz : 65536;
-		return 0;
+		if (sz >= 65536) {
+			h->cap = (size_t)sz;
+			return 0;
+		}
+		/* A user over the limit gets tiny pipes: the buffer moves more. */
+		debug("relay: pipe of %d bytes only, using read/write", sz);
+		close(h->pipe[0]);
+		close(h->pipe[1]);
 	}
 	h->pipe[0] = h->pipe[1] = -1;
 	h->cap = RELAY_COPY_BUF_SIZE;
