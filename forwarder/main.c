@@ -211,6 +211,23 @@ static int take_fd(int fd, const char *opt)
 	return high;
 }
 
+/* Closes every inherited descriptor above stdio but the two given ones: a
+ * long-lived daemon must not keep its starter's pipes and sockets open. */
+static void close_inherited(int keep1, int keep2)
+{
+	int lo = keep1 < keep2 ? keep1 : keep2, hi = keep1 < keep2 ? keep2 : keep1;
+	int from = 3;
+	int keep[2] = { lo, hi };
+	for (int i = 0; i < 2; i++) {
+		if (keep[i] < from)
+			continue;
+		if (keep[i] > from)
+			close_range((unsigned)from, (unsigned)keep[i] - 1, 0);
+		from = keep[i] + 1;
+	}
+	close_range((unsigned)from, ~0U, 0);
+}
+
 /* Each connection takes two sockets and up to four pipe ends. */
 static void raise_nofile(unsigned max_conns)
 {
@@ -290,12 +307,22 @@ static void stdio_to_devnull(void)
 		close(fd);
 }
 
+/* libevent's own warnings go to our log, not to a stderr that may be /dev/null. */
+static void on_libevent_log(int severity, const char *msg)
+{
+	if (severity >= EVENT_LOG_ERR)
+		error("libevent: %s", msg);
+	else
+		debug("libevent: %s", msg);
+}
+
 static int run(const struct jobargs *a, struct setup *st)
 {
 	struct fwd f = { .job_id = a->job_id };
 	char err[256];
 	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
 
+	event_set_log_callback(on_libevent_log);
 	if (!(f.base = event_base_new()) || !(f.l = listener_new(f.base, a->max_conns)))
 		startup_fail(EXIT_RUNTIME, "cannot set up the event loop");
 	if (setup_install(st, f.l, err, sizeof err) < 0)
@@ -307,7 +334,8 @@ static int run(const struct jobargs *a, struct setup *st)
 	if (a->lifeline_fd >= 0) {
 		struct lifeline_ops ops = { on_lifeline_job, on_lifeline_eof, &f };
 		if (!(f.ll = lifeline_new(f.base, a->lifeline_fd, &ops)))
-			startup_fail(EXIT_RUNTIME, "--lifeline-fd: %s", strerror(errno));
+			startup_fail(EXIT_USAGE, "--lifeline-fd: cannot watch it (%s); it must be the read end of a pipe",
+				     strerror(errno));
 	}
 	/* (job.c, binding to the Slurm job, starts here: it may replace the
 	 * lifeline handling with fwd_set_lifeline_ops(), add the job's nodes
@@ -379,6 +407,7 @@ int main(int argc, char **argv)
 	log_init(PROGNAME, a.debug);
 	ready_fd = take_fd(a.ready_fd, "--ready-fd");
 	a.lifeline_fd = take_fd(a.lifeline_fd, "--lifeline-fd");
+	close_inherited(ready_fd, a.lifeline_fd);
 	if (getuid() == 0 || geteuid() == 0)
 		startup_fail(EXIT_USAGE, "refusing to run as root (uid %ld, euid %ld); run it as the user",
 			     (long)getuid(), (long)geteuid());
