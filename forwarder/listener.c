@@ -66,6 +66,9 @@ struct listener {
 	unsigned nconns;
 	uint64_t ids, total, refused, closed_up, closed_down;
 	struct event *resume_ev;     /* accepting again after EMFILE & co */
+	long refuse_sec;             /* refusal log rate limit: this second, */
+	unsigned refuse_logged;      /* lines logged in it, */
+	uint64_t refuse_quiet;       /* refusals not logged */
 };
 
 static double now(void)
@@ -364,9 +367,22 @@ static int from_ourselves(const struct listener *l, const struct sockaddr *sa)
 	return 0;
 }
 
+/* Closes fd at once (with a reset) and logs why - at most
+ * LISTENER_REFUSE_LOGS_PER_S lines a second, so a port scan can't flood the log. */
 static void refuse(struct listener *l, int fd, const char *peer, const char *why)
 {
-	info("refused connection from %s: %s", peer, why);
+	long sec = (long)now();
+	if (sec != l->refuse_sec) {
+		if (l->refuse_quiet)
+			info("%" PRIu64 " more refused connections were not logged", l->refuse_quiet);
+		l->refuse_sec = sec;
+		l->refuse_logged = 0;
+		l->refuse_quiet = 0;
+	}
+	if (l->refuse_logged++ < LISTENER_REFUSE_LOGS_PER_S)
+		info("refused connection from %s: %s", peer, why);
+	else
+		l->refuse_quiet++;
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 }, sizeof(struct linger));
 	close(fd);
 	l->refused++;

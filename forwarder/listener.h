@@ -23,6 +23,7 @@ struct listener;
 
 #define LISTENER_RETRY_S            1    /* between connect rounds while holding */
 #define LISTENER_CONNECT_TIMEOUT_S  10   /* one connect attempt (the hold deadline cuts it shorter) */
+#define LISTENER_REFUSE_LOGS_PER_S  10   /* "refused connection" lines per second, at most */
 
 struct src_match {              /* one "from" of a route */
 	struct cidr net;
