@@ -6,8 +6,8 @@
 #  2. SIGUSR1 logs one stats line and the forwarder keeps running; SIGINT: exit 0.
 #  3. Detached (no --foreground, --pidfile): the starting process exits 0 once the child
 #     listens, 'PORT n' arrives on the ready fd, the daemon is in a new session with an empty
-#     signal mask and stdio on /dev/null, it relays, and SIGTERM ends it: pid file removed,
-#     no process left.
+#     signal mask and stdio on /dev/null, every other descriptor close-on-exec, it relays,
+#     and SIGTERM ends it: pid file removed, no process left.
 # shellcheck source=tests/lib/fwdlib.sh
 . "$(dirname "$0")/../lib/fwdlib.sh"
 fwd_init signals
@@ -80,9 +80,18 @@ for fd in 0 1 2; do
 	[ "$tgt" = /dev/null ] || fwd_fail "the daemon's fd $fd is $tgt, not /dev/null"
 done
 fwd_say "daemon pid $daemon: own session, SigBlk $blk, stdio /dev/null"
-# no descriptor the starter passed in survives (the ready fd is closed)
-tgt=$(fd_target "$daemon" 3)
-case $tgt in *"$FWD_READY"*) fwd_fail "the daemon still holds the ready fd" ;; esac
+# no descriptor the starter passed in survives (the ready fd is closed), and every
+# descriptor beyond stdio is close-on-exec
+for f in /proc/"$daemon"/fd/*; do
+	fd=${f##*/}
+	tgt=$(fd_target "$daemon" "$fd")
+	case $tgt in *"$FWD_READY"*) fwd_fail "the daemon still holds the ready fd ($fd)" ;; esac
+	[ "$fd" -le 2 ] && continue
+	flags=$(awk '/^flags:/ { print $2 }' "/proc/$daemon/fdinfo/$fd" 2>/dev/null) || continue
+	[ -n "$flags" ] || continue
+	(( (8#$flags & 8#2000000) != 0 )) || fwd_fail "the daemon's fd $fd ($tgt) is not close-on-exec (flags $flags)"
+done
+fwd_say "daemon descriptors: $(find "/proc/$daemon/fd" -mindepth 1 | wc -l) open, all beyond stdio close-on-exec, ready fd closed"
 fwd_peer_wait 30
 grep -q 'all assertions held' "$PEER_LOG" || fwd_fail "peer did not confirm its assertions"
 kill -TERM "$daemon"

@@ -1,15 +1,15 @@
 #!/bin/bash
 # pv-forwarder with a stalled reader: both ends write as fast as they can while neither
-# reads, for 5 s.  The forwarder's VmRSS (/proc/PID/status) must stay below 16 MiB and
-# flat (+512 KiB at most between t=2 s and t=5 s), and the writers must be held back
-# (< 2 MiB more written in that time).  Then both ends read: everything written must
-# arrive, byte-exact.
+# reads.  The writers must be held back (no progress for 0.5 s, within 10 s); from then
+# (sample A) for 4 more seconds (sample B) the forwarder's VmRSS (/proc/PID/status) must
+# stay below 16 MiB and flat (+512 KiB at most from A to B), and the writers may not get
+# more than 2 MiB further.  Then both ends read: everything written must arrive, byte-exact.
 # shellcheck source=tests/lib/fwdlib.sh
 . "$(dirname "$0")/../lib/fwdlib.sh"
 fwd_init stall
 
-fwd_step "stalled readers both ways for 5 s"
-fwd_peer stall --fwd-ready "$(fwd_next_ready)" --pid-file "$(fwd_next_pidfile)" --seconds 5 --first-sample 2 \
+fwd_step "stalled readers both ways"
+fwd_peer stall --fwd-ready "$(fwd_next_ready)" --pid-file "$(fwd_next_pidfile)" --seconds 4 --settle-max 10 \
 	--rss-limit-kib 16384 --growth-limit-kib 512 --writer-limit-mib 2 --io-timeout 30
 dport=$(fwd_dest_port)
 fwd_start --job --to "127.0.0.1:$dport" --listen 127.0.0.1 --allow 127.0.0.1 --ready-fd 3 --foreground

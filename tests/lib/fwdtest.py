@@ -977,12 +977,29 @@ def cmd_stall(args):
         _, at, rss, u, d = samples[-1]
         log("stall: t=%5.2f s  %-22s VmRSS %6d KiB  written so far: up %7.2f MiB, down %7.2f MiB"
             % (at, label, rss, u / MiB, d / MiB))
-    plan = [(0.5, "nobody reading"), (args.first_sample, "nobody reading (A)"),
-            ((args.seconds + args.first_sample) / 2, "nobody reading"),
-            (args.seconds, "nobody reading (B)")]
-    for at, label in plan:
-        time.sleep(max(0.0, t0 + at - time.monotonic()))
-        sample(label)
+    # wait until the writers are held back (no progress for 0.5 s), sample A; B `seconds` later
+    sample("nobody reading")
+    last = (-1, -1)
+    still_since = None
+    while True:
+        now = time.monotonic()
+        cur = (snd_up.sent, snd_down.sent)
+        if cur != last:
+            last, still_since = cur, now
+        elif now - still_since >= 0.5:
+            break
+        if now - t0 > args.settle_max:
+            sample("still writing")
+            problems.append("the writers were never held back: still writing after %.0f s" % args.settle_max)
+            break
+        time.sleep(0.05)
+    if not problems:
+        sample("nobody reading (A)")
+        a_at = time.monotonic()
+        time.sleep(args.seconds / 2)
+        sample("nobody reading")
+        time.sleep(max(0.0, a_at + args.seconds - time.monotonic()))
+        sample("nobody reading (B)")
     # now read: everything the writers pushed must arrive exactly
     vu, vd = Verifier(up_seed(9)), Verifier(down_seed(9))
     ends = {}
@@ -1001,6 +1018,11 @@ def cmd_stall(args):
     stop.set()
     for t in tw + tr:
         t.join(args.io_timeout)
+    if problems:
+        stop.set()
+        for x in (c, srv, lst):
+            x.close()
+        return report(problems, "stall")
     try:
         a = [x for x in samples if x[0].endswith("(A)")][0]
         b = [x for x in samples if x[0].endswith("(B)")][0]
@@ -1126,8 +1148,9 @@ def main(argv):
 
     sp = common(sub.add_parser("stall"))
     sp.add_argument("--pid-file", required=True)
-    sp.add_argument("--seconds", type=float, default=5.0)
-    sp.add_argument("--first-sample", type=float, default=2.0)
+    sp.add_argument("--seconds", type=float, default=3.0, help="between samples A and B")
+    sp.add_argument("--settle-max", type=float, default=10.0,
+                    help="the writers must be held back within this many seconds")
     sp.add_argument("--flow-seconds", type=float, default=1.0)
     sp.add_argument("--rss-limit-kib", type=int, default=16384)
     sp.add_argument("--growth-limit-kib", type=int, default=512)
