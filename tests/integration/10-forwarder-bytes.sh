@@ -2,6 +2,7 @@
 # pv-forwarder: byte-exact relay of 1 GiB each way, at the same time, on one connection.
 # Both streams are generated deterministically by tests/lib/fwdtest.py and compared on
 # the fly (every byte, and sha256 of what was sent against sha256 of what arrived).
+# Run with -dd: the log must not report the read/write fallback (splice on loopback TCP).
 # shellcheck source=tests/lib/fwdlib.sh
 . "$(dirname "$0")/../lib/fwdlib.sh"
 fwd_init bytes
