@@ -1,8 +1,8 @@
 /* launch.c - start pv-forwarder for a job (see launch.h). */
 #define _GNU_SOURCE
 #include "launch.h"
+#include "control_proto.h"
 #include "hostport.h"
-#include "numparse.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -25,6 +26,7 @@ extern char **environ;
 
 #define READY_FD    3
 #define LIFELINE_FD 4
+#define TOKEN_ENV   "PV_FORWARD_TOKEN"
 
 static long now_ms(void)
 {
@@ -81,7 +83,7 @@ static void close_from(int lowfd, long maxfd)
 
 __attribute__((noreturn))
 static void child(int ready_w, int life_r, int devnull, const char *path,
-		  char *const argv[], long maxfd)
+		  char *const argv[], char *const envp[], long maxfd)
 {
 	char msg[600];
 	size_t n = 0;
@@ -118,7 +120,7 @@ static void child(int ready_w, int life_r, int devnull, const char *path,
 	}
 	close_from(LIFELINE_FD + 1, maxfd);
 
-	execve(path, argv, environ);
+	execve(path, argv, envp);
 	e = errno;
 	n = put(msg, n, sizeof(msg), "ERROR cannot execute ");
 	n = put(msg, n, sizeof(msg), path);
@@ -133,15 +135,6 @@ static void child(int ready_w, int life_r, int devnull, const char *path,
 	if (write(READY_FD, msg, n) < 0)
 		_exit(127);
 	_exit(127);
-}
-
-/* The first line of buf, printable, for a message. */
-static void first_line(const char *buf, char *out, size_t len)
-{
-	size_t n = 0;
-	for (const char *p = buf; *p && *p != '\n' && n + 1 < len; p++)
-		out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-	out[n] = '\0';
 }
 
 /* Reaps the forwarder's first process, which exits once its detached child
@@ -186,20 +179,69 @@ static int reap(pid_t pid, long wait_ms)
 	return status;
 }
 
-int launch_forwarder(const struct launch_params *p, uint16_t *port,
-		     int *lifeline_fd, char *err, size_t errlen)
+/* 128 random bits as 32 lowercase hex digits. */
+static int make_token(char *out, char *err, size_t errlen)
+{
+	unsigned char raw[CONTROL_TOKEN_BYTES];
+	size_t got = 0;
+
+	while (got < sizeof(raw)) {
+		ssize_t r = getrandom(raw + got, sizeof(raw) - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0) {
+			snprintf(err, errlen, "cannot make a token (getrandom: %s)",
+				 r < 0 ? strerror(errno) : "no bytes");
+			return -1;
+		}
+		got += (size_t)r;
+	}
+	control_token_hex(raw, out);
+	memset(raw, 0, sizeof(raw));
+	return 0;
+}
+
+/* The forwarder's environment: ours without any PV_FORWARD_TOKEN, plus
+ * tokenvar.  Built before fork (the child may not allocate). */
+static char **child_env(char *tokenvar)
+{
+	size_t n = 0, k = 0;
+	char **envp;
+
+	for (char **e = environ; e && *e; e++)
+		n++;
+	envp = malloc((n + 2) * sizeof(char *));
+	if (envp == NULL)
+		return NULL;
+	for (char **e = environ; e && *e; e++)
+		if (strncmp(*e, TOKEN_ENV "=", sizeof(TOKEN_ENV)) != 0)
+			envp[k++] = *e;
+	envp[k++] = tokenvar;
+	envp[k] = NULL;
+	return envp;
+}
+
+int launch_forwarder(const struct launch_params *p, struct launch_result *res,
+		     char *err, size_t errlen)
 {
 	char to[HOSTPORT_HOST_MAX + 16], ports[16], hold[16], maxc[16];
 	char rfd[8], lfd[8];
+	char tokenvar[sizeof(TOKEN_ENV) + CONTROL_TOKEN_LEN + 1];
 	char *argv[32];
+	char **envp = NULL;
 	int ac = 0, ready[2] = { -1, -1 }, life[2] = { -1, -1 }, devnull = -1;
 	long maxfd;
 	pid_t pid;
 
+	memset(res, 0, sizeof(*res));
+	res->lifeline_fd = -1;
 	if (getuid() == 0 || geteuid() == 0) {
 		snprintf(err, errlen, "refusing to run the forwarder as root");
 		return -1;
 	}
+	if (make_token(res->token, err, errlen) < 0)
+		return -1;
+	snprintf(tokenvar, sizeof(tokenvar), "%s=%s", TOKEN_ENV, res->token);
 	hostport_format(to, sizeof(to), p->to_host, p->to_port);
 	snprintf(hold, sizeof(hold), "%u", p->hold);
 	snprintf(rfd, sizeof(rfd), "%d", READY_FD);
@@ -207,6 +249,11 @@ int launch_forwarder(const struct launch_params *p, uint16_t *port,
 	argv[ac++] = (char *)p->forwarder;
 	argv[ac++] = (char *)"--job";
 	argv[ac++] = (char *)"--slurm-job";
+	if (p->starter) {
+		argv[ac++] = (char *)"--starter";
+		argv[ac++] = (char *)p->starter;
+	}
+	argv[ac++] = (char *)"--control";
 	argv[ac++] = (char *)"--to";
 	argv[ac++] = to;
 	argv[ac++] = (char *)"--listen";
@@ -232,6 +279,10 @@ int launch_forwarder(const struct launch_params *p, uint16_t *port,
 	maxfd = sysconf(_SC_OPEN_MAX);
 	if (maxfd < 0 || maxfd > 65536)
 		maxfd = 65536;
+	if ((envp = child_env(tokenvar)) == NULL) {
+		snprintf(err, errlen, "cannot allocate the forwarder's environment");
+		goto fail;
+	}
 	if (pipe2(ready, O_CLOEXEC) < 0 || pipe2(life, O_CLOEXEC) < 0 ||
 	    (devnull = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0) {
 		snprintf(err, errlen, "cannot create pipes: %s", strerror(errno));
@@ -244,8 +295,11 @@ int launch_forwarder(const struct launch_params *p, uint16_t *port,
 		goto fail;
 	}
 	if (pid == 0)
-		child(ready[1], life[0], devnull, p->forwarder, argv, maxfd);
+		child(ready[1], life[0], devnull, p->forwarder, argv, envp, maxfd);
 
+	free(envp);
+	envp = NULL;
+	memset(tokenvar, 0, sizeof(tokenvar));
 	close(ready[1]);
 	ready[1] = -1;
 	close(life[0]);
@@ -253,7 +307,7 @@ int launch_forwarder(const struct launch_params *p, uint16_t *port,
 	close(devnull);
 	devnull = -1;
 
-	/* Read the ready pipe: "PORT n\n" or "ERROR msg\n", or its end. */
+	/* Read the ready pipe: "PORT n CONTROL m\n" or "ERROR msg\n", or its end. */
 	char buf[1024];
 	size_t got = 0;
 	long deadline = now_ms() + LAUNCH_READY_TIMEOUT_MS;
@@ -300,35 +354,29 @@ int launch_forwarder(const struct launch_params *p, uint16_t *port,
 	}
 	int status = reap(pid, 5000);
 
-	if (strncmp(buf, "PORT ", 5) == 0) {
-		char num[16];
-		size_t l = strcspn(buf + 5, "\n");
-		if (l < sizeof(num)) {
-			memcpy(num, buf + 5, l);
-			num[l] = '\0';
-			if (parse_port(num, port) == 0) {
-				int fl = fcntl(life[1], F_GETFL);
-				if (fl >= 0)
-					fcntl(life[1], F_SETFL, fl | O_NONBLOCK);
-				*lifeline_fd = life[1];
-				return 0;
-			}
-		}
-		char line[200];
-		first_line(buf, line, sizeof(line));
-		snprintf(err, errlen, "%s reported '%s', not a port", p->forwarder, line);
-		goto fail;
+	char line[600];
+	switch (ready_parse(buf, &res->port, &res->control, line, sizeof(line))) {
+	case READY_PORT: {
+		int fl = fcntl(life[1], F_GETFL);
+		if (fl >= 0)
+			fcntl(life[1], F_SETFL, fl | O_NONBLOCK);
+		res->lifeline_fd = life[1];
+		return 0;
 	}
-	if (strncmp(buf, "ERROR ", 6) == 0) {
-		char line[600];
-		first_line(buf + 6, line, sizeof(line));
-		snprintf(err, errlen, "%s", line);
+	case READY_ERROR:
+		snprintf(err, errlen, "%s", line[0] ? line : "it reported an error without a message");
 		goto fail;
+	case READY_BAD:
+		break;
 	}
 	if (got > 0) {
-		char line[200];
-		first_line(buf, line, sizeof(line));
-		snprintf(err, errlen, "%s said '%s' instead of 'PORT n'", p->forwarder, line);
+		line[200] = '\0';
+		if (strncmp(buf, "PORT", 4) == 0)
+			snprintf(err, errlen, "%s reported '%s', not 'PORT n CONTROL m'",
+				 p->forwarder, line);
+		else
+			snprintf(err, errlen, "%s said '%s' instead of 'PORT n CONTROL m'",
+				 p->forwarder, line);
 	} else if (status >= 0 && WIFEXITED(status)) {
 		snprintf(err, errlen, "%s exited with status %d without reporting a port",
 			 p->forwarder, WEXITSTATUS(status));
@@ -346,6 +394,9 @@ fail:
 			if (fds[i] >= 0)
 				close(fds[i]);
 	}
+	free(envp);
+	memset(tokenvar, 0, sizeof(tokenvar));
+	memset(res->token, 0, sizeof(res->token));
 	return -1;
 }
 

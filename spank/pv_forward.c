@@ -4,12 +4,17 @@
  * srun (local), sbatch/salloc (allocator) on the submit host:
  *   init            parse the plugstack arguments, register --pv-forward
  *   option          check DEST (syntax, port, resolution, allow= policy)
- *   init_post_opt   start pv-forwarder once, setenv SLURM_PV_FORWARD_HOST/PORT
+ *   init_post_opt   start pv-forwarder once (--starter, --control, a token
+ *                   in its environment), setenv SLURM_PV_FORWARD_HOST/PORT/
+ *                   CONTROL/TOKEN
  *   local_user_init (srun) tell the forwarder the job id over the lifeline
  *   salloc: the job id goes over the lifeline when salloc forks the command.
  * slurmstepd (remote):
+ *   user_init       HELLO <jobid> <token> to the forwarder's control port
+ *                   (every step, every node; control.c, at most 3 s)
  *   task_init       PV_FORWARD_HOST/PORT for every task; pvserver's argv[0]
  *                   slot becomes pv-forward-exec, which adds the arguments.
+ *   exit            batch step only: BYE <jobid> <token> (the job ends).
  * slurmd and prolog/epilog contexts: nothing.  Jobs without --pv-forward are
  * not touched in any context. */
 #define _GNU_SOURCE
@@ -25,6 +30,8 @@
 #include <slurm/spank.h>
 
 #include "argv_rewrite.h"
+#include "control.h"
+#include "control_proto.h"
 #include "dest.h"
 #include "hostport.h"
 #include "launch.h"
@@ -35,6 +42,8 @@ SPANK_PLUGIN(pv_forward, 1);
 
 #define ENV_HOST "SLURM_PV_FORWARD_HOST"
 #define ENV_PORT "SLURM_PV_FORWARD_PORT"
+#define ENV_CONTROL "SLURM_PV_FORWARD_CONTROL"
+#define ENV_TOKEN "SLURM_PV_FORWARD_TOKEN"
 /* How Slurm carries the option into the job (and into sruns inside it). */
 #define OPTION_ENV "SLURM_SPANK__SLURM_SPANK_OPTION_pv_forward_pv_forward"
 
@@ -54,7 +63,17 @@ static struct {
 	char salloc_prev_job[32];   /* SLURM_JOB_ID before salloc's allocation */
 } st = { .lifeline = -1 };
 
-static int opt_cb(int val, const char *optarg, int remote);
+/* Remote: what user_init learnt, for exit.  slurmstepd runs one step and
+ * lives as long as it, so these describe this step only. */
+static struct {
+	int have;             /* the job has a forwarder with a control port */
+	char host[HOSTPORT_HOST_MAX + 1];
+	uint16_t control;
+	char token[CONTROL_TOKEN_LEN + 1];
+	uint32_t job_id, step_id;
+} rst;
+
+static int opt_cb(int val, const char *arg, int remote);
 
 static char opt_name[] = "pv-forward";
 static char opt_arginfo[] = "HOST[:PORT]";
@@ -111,7 +130,7 @@ static int have_enclosing_forwarder(void)
 	return h && *h && p && *p;
 }
 
-static int opt_cb(int val, const char *optarg, int remote)
+static int opt_cb(int val, const char *arg, int remote)
 {
 	spank_context_t ctx;
 	struct dest_env env;
@@ -130,11 +149,11 @@ static int opt_cb(int val, const char *optarg, int remote)
 		 * differs from the propagated one was typed here: say so. */
 		static int told;
 		const char *prop = getenv(OPTION_ENV);
-		if (optarg && *optarg && strcmp(optarg, "(null)") != 0 &&
-		    (prop == NULL || strcmp(prop, optarg) != 0) && !told++)
+		if (arg && *arg && strcmp(arg, "(null)") != 0 &&
+		    (prop == NULL || strcmp(prop, arg) != 0) && !told++)
 			slurm_info("pv-forward: this job already relays through %s:%s; "
 				   "--pv-forward=%s is ignored here",
-				   getenv(ENV_HOST), getenv(ENV_PORT), optarg);
+				   getenv(ENV_HOST), getenv(ENV_PORT), arg);
 		st.inherited = 1;
 		return 0;
 	}
@@ -152,7 +171,7 @@ static int opt_cb(int val, const char *optarg, int remote)
 	}
 	env.ssh_connection = getenv("SSH_CONNECTION");
 	env.ssh_client = getenv("SSH_CLIENT");
-	if (dest_check(optarg, &env, &site, dest_resolve_getaddrinfo, NULL, &st.dest,
+	if (dest_check(arg, &env, &site, dest_resolve_getaddrinfo, NULL, &st.dest,
 		       msg, sizeof(msg)) < 0) {
 		slurm_error("%s", msg);
 		return -1;
@@ -187,7 +206,8 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 {
 	spank_context_t ctx = spank_context();
 	struct launch_params lp;
-	char bind[HOSTPORT_HOST_MAX + 1], err[768], port[8];
+	struct launch_result lr;
+	char bind[HOSTPORT_HOST_MAX + 1], err[768], port[8], control[8];
 	char to[HOSTPORT_HOST_MAX + 16], via[HOSTPORT_HOST_MAX + 16];
 
 	(void)sp;
@@ -223,21 +243,32 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	lp.port_hi = site.port_hi;
 	lp.hold = site.hold;
 	lp.max_conns = site.max_conns;
-	if (launch_forwarder(&lp, &st.lport, &st.lifeline, err, sizeof(err)) < 0) {
+	lp.starter = control_starter(ctx == S_CTX_ALLOCATOR, program());
+	if (launch_forwarder(&lp, &lr, err, sizeof(err)) < 0) {
 		slurm_error("pv-forward: could not start the forwarder: %s. "
 			    "Nothing was submitted; try again, and tell the administrators "
 			    "if it persists.", err);
 		return -1;
 	}
 
-	snprintf(port, sizeof(port), "%u", st.lport);
-	if (setenv(ENV_HOST, st.login, 1) != 0 || setenv(ENV_PORT, port, 1) != 0) {
-		slurm_error("pv-forward: cannot set %s/%s: %s. Nothing was submitted.",
-			    ENV_HOST, ENV_PORT, strerror(errno));
+	st.lport = lr.port;
+	st.lifeline = lr.lifeline_fd;
+	snprintf(port, sizeof(port), "%u", lr.port);
+	snprintf(control, sizeof(control), "%u", lr.control);
+	/* Without a control port (a forwarder that wrote the older "PORT n")
+	 * the job relies on the lifeline and the forwarder's own polling. */
+	if (setenv(ENV_HOST, st.login, 1) != 0 || setenv(ENV_PORT, port, 1) != 0 ||
+	    (lr.control ? setenv(ENV_CONTROL, control, 1) != 0 ||
+			  setenv(ENV_TOKEN, lr.token, 1) != 0
+			: unsetenv(ENV_CONTROL) != 0 || unsetenv(ENV_TOKEN) != 0)) {
+		slurm_error("pv-forward: cannot set %s/%s/%s/%s: %s. Nothing was submitted.",
+			    ENV_HOST, ENV_PORT, ENV_CONTROL, ENV_TOKEN, strerror(errno));
+		memset(lr.token, 0, sizeof(lr.token));
 		close(st.lifeline);   /* the forwarder exits on EOF */
 		st.lifeline = -1;
 		return -1;
 	}
+	memset(lr.token, 0, sizeof(lr.token));
 
 	if (ctx == S_CTX_ALLOCATOR) {
 		format_pair(to, sizeof(to), st.dest.host, st.dest.port);
@@ -311,9 +342,91 @@ static int job_forwarder(spank_t sp, char *host, size_t hostlen, char *port,
 	return 0;
 }
 
+/* Remote: the control port and token from the job's environment.  1 both
+ * there and valid, 0 neither there (a forwarder without a control port),
+ * -1 otherwise. */
+static int job_control(spank_t sp, uint16_t *control, char *token, size_t tokenlen)
+{
+	char c[16];
+	spank_err_t rc_c = spank_getenv(sp, ENV_CONTROL, c, sizeof(c));
+	spank_err_t rc_t = spank_getenv(sp, ENV_TOKEN, token, (int)tokenlen);
+
+	if (rc_c == ESPANK_ENV_NOEXIST && rc_t == ESPANK_ENV_NOEXIST)
+		return 0;
+	if (rc_c != ESPANK_SUCCESS || rc_t != ESPANK_SUCCESS ||
+	    parse_port(c, control) < 0 || !control_token_valid(token))
+		return -1;
+	return 1;
+}
+
+/* "12.batch", "12.0": the step as Slurm's own messages write it. */
+static void step_name(char *buf, size_t len, uint32_t job_id, uint32_t step_id)
+{
+	if (step_id == SLURM_BATCH_SCRIPT)
+		snprintf(buf, len, "%u.batch", job_id);
+	else if (step_id == SLURM_INTERACTIVE_STEP)
+		snprintf(buf, len, "%u.interactive", job_id);
+	else
+		snprintf(buf, len, "%u.%u", job_id, step_id);
+}
+
+/* Remote: one control line to the job's forwarder (at most
+ * CONTROL_TIMEOUT_MS), and one log line when it did not work out: an error
+ * for HELLO (pvserver will likely not get through either, or the forwarder
+ * refuses this job), information for BYE (the job is ending anyway and the
+ * forwarder also learns that from Slurm).  Never fails the step. */
+static void tell_forwarder(enum control_verb v)
+{
+	char line[CONTROL_LINE_MAX], reply[512], reason[300], msg[1024];
+	char where[HOSTPORT_HOST_MAX + 16], step[48];
+	const char *verb = control_verb_name(v);
+
+	step_name(step, sizeof(step), rst.job_id, rst.step_id);
+	hostport_format(where, sizeof(where), rst.host, rst.control);
+	if (control_format(line, sizeof(line), v, rst.job_id, rst.token) < 0) {
+		slurm_error("pv-forward: step %s: cannot format %s", step, verb);
+		return;
+	}
+	if (control_send(rst.host, rst.control, line, CONTROL_TIMEOUT_MS,
+			 reply, sizeof(reply)) < 0) {
+		/* reply names host:port */
+		snprintf(msg, sizeof(msg), "pv-forward: step %s: could not tell the "
+			 "job's forwarder %s: %s", step,
+			 v == CONTROL_HELLO ? "that the step started"
+					    : "that the batch script ended", reply);
+	} else {
+		switch (control_parse_reply(reply, reason, sizeof(reason))) {
+		case CONTROL_REPLY_OK:
+			slurm_debug("pv-forward: step %s: %s to %s: OK", step, verb, where);
+			memset(line, 0, sizeof(line));
+			return;
+		case CONTROL_REPLY_ERR:
+			snprintf(msg, sizeof(msg), "pv-forward: step %s: the job's forwarder "
+				 "(control port %s) refused %s: %s", step, where, verb, reason);
+			break;
+		default:
+			snprintf(msg, sizeof(msg), "pv-forward: step %s: the job's forwarder "
+				 "(control port %s) answered %s with '%s'", step, where, verb,
+				 reason);
+			break;
+		}
+	}
+	memset(line, 0, sizeof(line));
+	if (v == CONTROL_HELLO)
+		slurm_error("%s", msg);
+	else
+		slurm_info("%s; it finds out from Slurm", msg);
+}
+
+/* Remote, every step (the batch step included) on every node, as the user,
+ * before the tasks start: report the forwarder's address problems once,
+ * and say HELLO to the forwarder so that it binds to this job (and allows
+ * its nodes) at once instead of finding it by polling. */
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
-	char host[HOSTPORT_HOST_MAX + 1], port[16];
+	char host[HOSTPORT_HOST_MAX + 1], port[16], token[CONTROL_TOKEN_LEN + 1];
+	uint16_t control = 0;
+	uint32_t job_id = 0, step_id = 0;
 
 	(void)ac;
 	(void)av;
@@ -324,12 +437,64 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	case -1:
 		slurm_error("pv-forward: --pv-forward is set but the job has no %s/%s; "
 			    "pvserver is left unchanged", ENV_HOST, ENV_PORT);
-		break;
+		return 0;
 	case -2:
 		slurm_error("pv-forward: invalid %s/%s in the job's environment; "
 			    "pvserver is left unchanged", ENV_HOST, ENV_PORT);
-		break;
+		return 0;
 	}
+	switch (job_control(sp, &control, token, sizeof(token))) {
+	case 0:
+		return 0;   /* no control port: the lifeline and polling only */
+	case -1:
+		slurm_error("pv-forward: invalid %s/%s in the job's environment; "
+			    "the forwarder is not told about this step", ENV_CONTROL, ENV_TOKEN);
+		memset(token, 0, sizeof(token));
+		return 0;
+	}
+	if (spank_get_item(sp, S_JOB_ID, &job_id) != ESPANK_SUCCESS || job_id == 0 ||
+	    spank_get_item(sp, S_JOB_STEPID, &step_id) != ESPANK_SUCCESS) {
+		slurm_error("pv-forward: cannot tell this step's job id; the forwarder "
+			    "is not told about this step");
+		memset(token, 0, sizeof(token));
+		return 0;
+	}
+	snprintf(rst.host, sizeof(rst.host), "%s", host);
+	rst.control = control;
+	memcpy(rst.token, token, sizeof(rst.token));
+	memset(token, 0, sizeof(token));
+	rst.job_id = job_id;
+	rst.step_id = step_id;
+	rst.have = 1;
+	tell_forwarder(CONTROL_HELLO);
+	return 0;
+}
+
+/* Remote, batch step only: the batch script has ended, so the job ends;
+ * BYE lets the forwarder go at once instead of at its next poll.
+ *
+ * In Slurm 22.05 slurmstepd's job_manager() (src/slurmd/slurmstepd/mgr.c)
+ * calls spank_fini() -> slurm_spank_exit once the step's tasks are gone,
+ * as root, before batch_finish() sends the batch-complete message to
+ * slurmctld.  This holds after scancel and the time limit too: slurmd has
+ * the stepd SIGKILL the step's processes (req.c, _handle_terminate), the
+ * stepd itself carries on, its wait for the tasks returns and it reaches
+ * spank_fini().  It is skipped when the stepd never got that far (spank_init
+ * failed) or dies itself (node failure or reboot, slurmstepd killed): the
+ * forwarder's own polling of slurmctld covers those.  A requeued job (scontrol
+ * requeue) also passes through here: BYE then precedes the job's next run.
+ * Seen in the test bed: BYE arrives 20-120 ms after scancel, at the time
+ * limit's kill, and after a batch script that failed. */
+int slurm_spank_exit(spank_t sp, int ac, char **av)
+{
+	(void)ac;
+	(void)av;
+	if (!spank_remote(sp) || !rst.have)
+		return 0;
+	if (rst.step_id == SLURM_BATCH_SCRIPT)
+		tell_forwarder(CONTROL_BYE);
+	memset(rst.token, 0, sizeof(rst.token));
+	rst.have = 0;
 	return 0;
 }
 
