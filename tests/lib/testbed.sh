@@ -625,6 +625,8 @@ SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 SlurmdParameters=config_overrides
 MpiDefault=pmix
+# The compute "nodes" share one /tmp; pmix makes its per-step directory under TmpFS (%n expanded).
+TmpFS=$d/tmp/%n
 ReturnToService=2
 MailProg=/bin/true
 KillWait=5
@@ -721,7 +723,9 @@ tb__bring_up() {
     tb__set_paths
     chmod 0755 "$TB_DIR"
     mkdir -p "$TB_DIR"/{etc,bin,run,log,munge,ctld,user} || return 1
-    for c in "${TB_COMPUTE_NODES[@]}"; do mkdir -p "$TB_DIR/spool/$c" || return 1; done
+    for c in "${TB_COMPUTE_NODES[@]}"; do
+        mkdir -p "$TB_DIR/spool/$c" "$TB_DIR/tmp/$c" && chmod 1777 "$TB_DIR/tmp/$c" || return 1
+    done
     chmod 0700 "$TB_DIR/ctld"
     chown munge:munge "$TB_DIR/munge" && chmod 0755 "$TB_DIR/munge" || return 1
     chown "$TB_USER:" "$TB_USER_DIR" || return 1
