@@ -13,7 +13,8 @@
 enum opt_id {
 	O_CONFIG, O_FOREGROUND, O_DEBUG, O_HELP, O_VERSION, O_JOB, O_TO,
 	O_LISTEN, O_PORTS, O_ALLOW, O_HOLD, O_MAX_CONNS, O_READY_FD,
-	O_LIFELINE_FD, O_SLURM_JOB, O_JOB_ID, O_PIDFILE, O_COUNT
+	O_LIFELINE_FD, O_SLURM_JOB, O_JOB_ID, O_PIDFILE, O_STARTER, O_CONTROL,
+	O_LIST, O_COUNT
 };
 
 struct opt {
@@ -42,6 +43,9 @@ static const struct opt opts[] = {
 	{ O_SLURM_JOB,    0,  "slurm-job",   0, 1 },
 	{ O_JOB_ID,       0,  "job-id",      1, 1 },
 	{ O_PIDFILE,      0,  "pidfile",     1, 0 },
+	{ O_STARTER,      0,  "starter",     1, 1 },
+	{ O_CONTROL,      0,  "control",     0, 1 },
+	{ O_LIST,         0,  "list",        0, 0 },
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -126,6 +130,18 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 	case O_DEBUG:      a->debug++; break;
 	case O_JOB:        a->mode = PVF_MODE_JOB; break;
 	case O_SLURM_JOB:  a->slurm_job = 1; break;
+	case O_CONTROL:    a->control = 1; break;
+	case O_LIST:       break;   /* check() sets the mode */
+	case O_STARTER:
+		if (strcmp(v, "srun") == 0)
+			a->starter = PVF_STARTER_SRUN;
+		else if (strcmp(v, "sbatch") == 0)
+			a->starter = PVF_STARTER_SBATCH;
+		else if (strcmp(v, "salloc") == 0)
+			a->starter = PVF_STARTER_SALLOC;
+		else
+			return fail(err, errlen, "--starter needs srun, sbatch or salloc, not '%s'", v);
+		break;
 	case O_HELP: case O_VERSION: break;   /* handled by the caller */
 	case O_TO:
 		if (hostport_parse(v, &a->to, why, sizeof why) != 0)
@@ -186,6 +202,14 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 /* The consistency rules once every option is known. */
 static int check(struct jobargs *a, const unsigned seen[O_COUNT], char *err, size_t errlen)
 {
+	if (seen[O_LIST]) {
+		for (size_t i = 0; i < NOPTS; i++)
+			if (seen[opts[i].id] && opts[i].id != O_LIST && opts[i].id != O_DEBUG)
+				return fail(err, errlen, "--list takes no option but -d, not --%s",
+					    opts[i].longname);
+		a->mode = PVF_MODE_LIST;
+		return 0;
+	}
 	if (a->mode == PVF_MODE_JOB) {
 		if (seen[O_CONFIG])
 			return fail(err, errlen, "-c/--config is for portfwd mode; it does not go with --job");
@@ -193,6 +217,10 @@ static int check(struct jobargs *a, const unsigned seen[O_COUNT], char *err, siz
 			return fail(err, errlen, "--job needs --to HOST:PORT");
 		if (seen[O_JOB_ID] && !a->slurm_job)
 			return fail(err, errlen, "--job-id needs --slurm-job");
+		if (seen[O_STARTER] && !a->slurm_job)
+			return fail(err, errlen, "--starter needs --slurm-job");
+		if (seen[O_CONTROL] && !a->slurm_job)
+			return fail(err, errlen, "--control needs --slurm-job");
 		if (a->ready_fd >= 0 && a->ready_fd == a->lifeline_fd)
 			return fail(err, errlen, "--ready-fd and --lifeline-fd must differ");
 		return 0;
@@ -320,6 +348,17 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 	}
 	*out = a;                 /* rc == 1: help or version, mode already set */
 	return 0;
+}
+
+const char *jobargs_starter_name(enum pvf_starter s)
+{
+	switch (s) {
+	case PVF_STARTER_SRUN:   return "srun";
+	case PVF_STARTER_SBATCH: return "sbatch";
+	case PVF_STARTER_SALLOC: return "salloc";
+	case PVF_STARTER_NONE:   break;
+	}
+	return "";
 }
 
 void jobargs_free(struct jobargs *a)

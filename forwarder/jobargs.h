@@ -7,6 +7,8 @@
  *                 [--allow SRC[,SRC...]] [--slurm-job [--job-id ID]]
  *                 [--hold SECONDS] [--max-conns N] [--ready-fd FD]
  *                 [--lifeline-fd FD] [--foreground] [-d]... [--pidfile FILE]
+ *                 [--starter srun|sbatch|salloc] [--control]   (with --slurm-job)
+ *   list mode:    --list [-d]...   (the caller's forwarders)
  *   -h/--help, -v/--version (win over everything after them)
  *
  * Long options take their value as "--opt VALUE" or "--opt=VALUE"; short
@@ -26,6 +28,15 @@ enum pvf_mode {
 	PVF_MODE_VERSION,
 	PVF_MODE_PORTFWD,
 	PVF_MODE_JOB,
+	PVF_MODE_LIST,
+};
+
+/* --starter: which client started the forwarder (DESIGN.md, issue 5). */
+enum pvf_starter {
+	PVF_STARTER_NONE = 0,     /* not given: lifeline EOF ends the forwarder */
+	PVF_STARTER_SRUN,
+	PVF_STARTER_SBATCH,
+	PVF_STARTER_SALLOC,
 };
 
 #define JOBARGS_DEFAULT_HOLD_S     60u   /* hold a client this long while the destination is down */
@@ -53,7 +64,12 @@ struct jobargs {
 	int lifeline_fd;                          /* -1 = none */
 	int slurm_job;                            /* --slurm-job */
 	unsigned long job_id;                     /* --job-id, 0 = not given */
+	enum pvf_starter starter;                 /* --starter */
+	int control;                              /* --control: also a control port */
 };
+
+/* "srun", "sbatch", "salloc" or "" (none). */
+const char *jobargs_starter_name(enum pvf_starter s);
 
 /* Parses argv[1..argc-1].  0 on success (mode set, defaults filled in); -1
  * with a one-line reason in err ("unknown option '--foo'", "--to needs
