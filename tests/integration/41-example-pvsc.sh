@@ -1,0 +1,173 @@
+#!/bin/bash
+# examples/paraview-reverse.pvsc, the ParaView GUI's one-click server configuration:
+#  1. it parses as XML (python3 xml.etree) and says what the GUI needs: one <Server> with a
+#     reverse-connection resource (csrc://) whose port is the Client port option's default, the
+#     options the comment tells users to edit (LOGIN, ACCOUNT, PARTITION, NODES) and
+#     PV_SERVER_PORT, each with a label and a default, every $VAR$ in the command declared (or
+#     one ParaView defines itself) and every option used, the command `ssh -o BatchMode=yes
+#     $LOGIN$ sbatch --pv-forward=:$PV_SERVER_PORT$ ...`;
+#  2. the command it would run is valid: its argument list is built from the defaults (LOGIN,
+#     ACCOUNT and PARTITION replaced by the bed's values: login, an account name, debug), the
+#     `ssh -o BatchMode=yes LOGIN` prefix dropped, and the rest run the way sshd runs a remote
+#     command - `$SHELL -c "<arguments joined by spaces>"` - as the test user on login, with
+#     SSH_CONNECTION="<desktop> 50000 <login> 22" as sshd sets it. examples/pv_client.py waits on
+#     desktop at the Client port, as the GUI would. The job runs, the plugin takes the desktop's
+#     address from SSH_CONNECTION, the client connects (962 points, server pid != client pid),
+#     the job completes with the account, partition, node count and name asked for, and its
+#     forwarder goes away. Then again with NODES=2 (pvserver on both nodes, rank 0 connects).
+# The bed has no accounting (AccountingStorageType=accounting_storage/none): slurmctld takes any
+# --account and records it; sites with accounting need a real one (the file's comment says so).
+set -euo pipefail
+. "$(dirname "$0")/../lib/testbed.sh"
+. "$(dirname "$0")/../lib/plugintest.sh"
+
+PVSC=$TB_ROOT/examples/paraview-reverse.pvsc
+ACCOUNT=pvtestacct
+
+# pvsc_argv FILE NAME=VALUE...   check the file (exit 1 with the reasons) and print the command's
+#   argv, one argument a line, with the options' defaults and the given NAME=VALUE substituted
+pvsc_argv() {
+    python3 - "$@" <<'PY'
+import re, sys
+import xml.etree.ElementTree as ET
+
+path, overrides = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
+errors = []
+def need(cond, what):
+    if not cond:
+        errors.append(what)
+    return cond
+
+tree = ET.parse(path)   # raises on malformed XML (a "--" inside a comment, too)
+root = tree.getroot()
+need(root.tag == "Servers", "root element is <%s>, not <Servers>" % root.tag)
+servers = root.findall("Server")
+need(len(servers) == 1, "%d <Server> elements, expected 1" % len(servers))
+srv = servers[0]
+name, resource = srv.get("name", ""), srv.get("resource", "")
+need(name, "the server has no name")
+m = re.fullmatch(r"csrc://([^:/]+):(\d+)", resource)
+need(m, "resource '%s' is not a reverse connection csrc://HOST:PORT" % resource)
+try:
+    int(srv.get("timeout", "-1"))
+except ValueError:
+    need(False, "timeout '%s' is not a number" % srv.get("timeout"))
+start = srv.find("CommandStartup")
+need(start is not None and srv.find("ManualStartup") is None, "no <CommandStartup> (or also a <ManualStartup>)")
+
+opts = {}
+for o in start.findall("Options/Option"):
+    oname = o.get("name")
+    need(oname and o.get("label"), "an option without name or label: %s" % ET.tostring(o)[:80])
+    kids = list(o)
+    need(len(kids) == 1 and kids[0].tag in ("String", "Range", "Boolean", "Enumeration"),
+         "option %s: expected one String/Range/Boolean/Enumeration" % oname)
+    val = kids[0]
+    default = val.get("default")
+    need(default is not None, "option %s has no default" % oname)
+    if val.tag == "Range":
+        need(val.get("type") == "int", "option %s: Range type %s, expected int" % (oname, val.get("type")))
+        lo, hi, d = int(val.get("min")), int(val.get("max")), int(default)
+        need(lo <= d <= hi, "option %s: default %d outside %d-%d" % (oname, d, lo, hi))
+    opts[oname] = default
+for must in ("LOGIN", "PV_SERVER_PORT", "ACCOUNT", "PARTITION", "NODES"):
+    need(must in opts, "no option %s" % must)
+if m and "PV_SERVER_PORT" in opts:
+    need(m.group(2) == opts["PV_SERVER_PORT"],
+         "resource port %s differs from PV_SERVER_PORT's default %s" % (m.group(2), opts["PV_SERVER_PORT"]))
+
+# the comment tells users what to edit
+comments = open(path).read()
+for must in ("LOGIN", "ACCOUNT", "PARTITION", "NODES"):
+    need(re.search(r"^\s+%s\s+\S" % must, comments, re.M), "the comment does not explain %s" % must)
+
+cmd = start.find("Command")
+need(cmd is not None and cmd.get("exec") == "ssh", "the command is not ssh")
+int(cmd.get("delay", "0"))
+args = [a.get("value") for a in cmd.findall("Arguments/Argument")]
+need(all(a is not None for a in args), "an <Argument> without value")
+predefined = {"PV_SERVER_PORT", "PV_CLIENT_HOST", "PV_CONNECT_ID", "PV_SERVER_HOST", "PV_VERSION",
+              "PV_USERNAME", "PV_APPLICATION_DIR"}
+used = set()
+for a in args:
+    for v in re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)\$", a):
+        used.add(v)
+        need(v in opts or v in predefined, "argument '%s' uses $%s$, which is not declared" % (a, v))
+for o in opts:
+    need(o in used, "option %s is never used in the command" % o)
+need(args[:3] == ["-o", "BatchMode=yes", "$LOGIN$"], "the command does not start with -o BatchMode=yes $LOGIN$")
+need(len(args) > 3 and args[3] == "sbatch", "the remote command is not sbatch")
+need(any(re.fullmatch(r"--pv-forward(=:\$PV_SERVER_PORT\$)?", a) for a in args),
+     "no --pv-forward=:$PV_SERVER_PORT$ argument")
+
+for k in overrides:
+    need(k in opts, "override %s: no such option" % k)
+if errors:
+    for e in errors:
+        print("pvsc: " + e, file=sys.stderr)
+    sys.exit(1)
+values = dict(opts, **overrides)
+argv = ["ssh"] + [re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)\$", lambda mm: values[mm.group(1)], a) for a in args]
+for a in argv:
+    assert "\n" not in a
+    print(a)
+PY
+}
+
+tb_step "examples/paraview-reverse.pvsc parses and is complete"
+pvsc_argv "$PVSC" LOGIN=login ACCOUNT=$ACCOUNT PARTITION=debug >/dev/null ||
+    tb_fail "examples/paraview-reverse.pvsc: see the pvsc: lines above"
+echo "ok: parsed with xml.etree; options, resource and command consistent"
+# a broken copy must be caught (the checker itself works)
+bad=$(mktemp)
+sed 's/\$PARTITION\$/$PARTITON$/' "$PVSC" >"$bad"
+if pvsc_argv "$bad" 2>/dev/null >/dev/null; then rm -f "$bad"; tb_fail "the checker accepted an undeclared \$PARTITON\$"; fi
+sed 's/<\/Servers>//' "$PVSC" >"$bad"
+if pvsc_argv "$bad" 2>/dev/null >/dev/null; then rm -f "$bad"; tb_fail "the checker accepted malformed XML"; fi
+rm -f "$bad"
+echo "ok: the checker refuses an undeclared variable and malformed XML"
+
+tb_up
+pt_init
+
+# run_pvsc NAME NODES   the .pvsc's command with the defaults (NODES given), as sshd would run it
+run_pvsc() {
+    local name=$1 nodes=$2 argv remote port jobid state info
+    mapfile -t argv < <(pvsc_argv "$PVSC" LOGIN=login ACCOUNT=$ACCOUNT PARTITION=debug NODES="$nodes")
+    [ "${argv[0]} ${argv[1]} ${argv[2]}" = "ssh -o BatchMode=yes" ] && [ "${argv[3]}" = login ] ||
+        tb_fail "$name: unexpected command start: ${argv[*]:0:4}"
+    port=${argv[*]}; port=${port##*--pv-forward=:}; port=${port%% *}
+    remote="${argv[*]:4}"
+    tb_step "$name: the GUI would run: ${argv[*]}"
+    echo "    remote shell runs: bash -c \"$remote\""
+    pt_client_start "$name-client" "$port" 120
+    pt_bg login "$name" 60 env SSH_CONNECTION="$TB_ADDR_desktop 50000 $TB_ADDR_login_desktop 22" \
+        bash -c "$remote"
+    pt_bg_wait "$name" 60 || tb_fail "$name: the command did not return"
+    pt_show "$name"
+    tb_assert_eq 0 "$PT_RC" "$name: exit status of the remote command"
+    jobid=$(pt_out "$name" | sed -n 's/^Submitted batch job \([0-9]*\)$/\1/p')
+    [ -n "$jobid" ] || tb_fail "$name: no job id"
+    if pt_parse_plugin_line "$name" "$TB_ADDR_desktop:$port"; then
+        pt_good "$name: the plugin took the desktop from SSH_CONNECTION: $TB_ADDR_desktop:$port via $PT_LHOST:$PT_LPORT"
+    else
+        pt_bad "$name: no line /$(pt_plugin_line_re "$TB_ADDR_desktop:$port")/ on stderr"
+    fi
+    info=$(tb_run login scontrol -o show job "$jobid")
+    pt_check_match "JobName=pvserver " "$info" "$name: job name"
+    pt_check_match " Account=$ACCOUNT " "$info" "$name: account (accepted; the bed has no accounting)"
+    pt_check_match " Partition=debug " "$info" "$name: partition"
+    pt_check_match " NumNodes=$nodes(-$nodes)? " "$info" "$name: node count"
+    state=$(tb_wait_job "$jobid" 150) || pt_bad "$name: job $jobid still $(tb_job_state "$jobid") after 150 s"
+    pt_check_eq COMPLETED "${state:-?}" "$name: state of job $jobid"
+    echo "    [job $jobid output]"
+    pt_tidy <"$TB_USER_DIR/slurm-$jobid.out" | grep -v '^ *$' | sed -n '1,20s/^/    | /p' || true
+    pt_check_eq "Connection URL: csrc://login:${PT_LPORT:-?}" \
+        "$(grep -o 'Connection URL: [^ ]*' "$TB_USER_DIR/slurm-$jobid.out" | sort -u)" "$name: pvserver connected to the forwarder"
+    pt_client_check "$name-client" 30 || true
+    pt_wait_no_forwarder 30 || pt_bad "$name: forwarder still running 30 s after job $jobid ended: $(pt_forwarder_info)"
+}
+
+run_pvsc defaults 1
+run_pvsc two-nodes 2
+pt_done
