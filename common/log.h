@@ -1,7 +1,8 @@
 /* log.h - fatal/error/info/debug for the forwarder and the exec helper.
  *
  * Messages go to stderr (prefixed with the program name) until log_to_syslog()
- * is called, then to syslog(3) only.  The SPANK plugin does not use this: it
+ * is called, then to syslog(3) only.  log_to_file() adds a file that gets
+ * every message as well (a detached pv-forwarder's per-job log).  The SPANK plugin does not use this: it
  * reports through slurm_error()/slurm_info() so srun shows its messages. */
 #ifndef PVF_LOG_H
 #define PVF_LOG_H
@@ -17,6 +18,13 @@ enum {
 
 void log_init(const char *progname, int debug_level);
 void log_to_syslog(void);
+/* From now on every message is also appended to path (created with mode
+ * 0600, emptied first when truncate), one line each with the local time:
+ * "2024-05-01 12:00:00 [4242] refused connection from ...".  Replaces the
+ * file of an earlier call.  0, or -1 with errno set (nothing changed). */
+int log_to_file(const char *path, int truncate);
+/* Stops writing to the file. */
+void log_close_file(void);
 int log_debug_level(void);
 
 void fatal(int exit_code, const char *fmt, ...)

@@ -22,12 +22,14 @@
 #include "config.h"
 #include "fwd.h"
 #include "hostport.h"
+#include "job.h"
 #include "jobargs.h"
 #include "lifeline.h"
 #include "listener.h"
 #include "log.h"
 #include "relay.h"
 #include "setup.h"
+#include "state.h"
 
 #define PROGNAME "pv-forwarder"
 #define CONFIG_MAX_BYTES (1024 * 1024)
@@ -35,6 +37,7 @@
 static const char usage_text[] =
 "Usage: " PROGNAME " -c FILE [-g] [-d]... [--hold SECONDS] [--max-conns N] [--pidfile FILE]\n"
 "       " PROGNAME " --job --to HOST:PORT [job options] [-g] [-d]...\n"
+"       " PROGNAME " --list\n"
 "       " PROGNAME " -h | -v\n"
 "\n"
 "A TCP forwarder for ParaView reverse connections (splice(2) data path).\n"
@@ -61,6 +64,14 @@ static const char usage_text[] =
 "                        on a start-up failure write 'ERROR <message>\\n'\n"
 "  --lifeline-fd FD      read end of the starter's pipe: 'JOB <id>' lines; EOF (the\n"
 "                        starter is gone) makes the forwarder close everything and exit 0\n"
+"  --starter CLIENT      srun, sbatch or salloc: who started it (with --slurm-job);\n"
+"                        sbatch: lifeline EOF does not end it, the job does\n"
+"  --control             also listen on a control port for HELLO/BYE from the job's\n"
+"                        steps (token in PV_FORWARD_TOKEN); ready line\n"
+"                        'PORT <n> CONTROL <m>'\n"
+"\n"
+"  --list                the caller's forwarders: job, state, listen address,\n"
+"                        destination, connections, bytes each way, age\n"
 "\n"
 "both modes:\n"
 "  --hold SECONDS        hold a client (unread) while its destination is down, retrying\n"
@@ -92,6 +103,7 @@ struct fwd {
  * parent waits on.  -1 once used. */
 static int ready_fd = -1, detach_fd = -1;
 static char pidfile_path[PATH_MAX];
+static struct job *job;     /* --slurm-job: job.c */
 
 /* Reports a start-up failure on the ready pipe too, then exits. */
 static void startup_fail(int code, const char *fmt, ...)
@@ -337,10 +349,10 @@ static int run(const struct jobargs *a, struct setup *st)
 			startup_fail(EXIT_USAGE, "--lifeline-fd: cannot watch it (%s); it must be the read end of a pipe",
 				     strerror(errno));
 	}
-	/* (job.c, binding to the Slurm job, starts here: it may replace the
-	 * lifeline handling with fwd_set_lifeline_ops(), add the job's nodes
-	 * with listener_set_allowed(fwd_listener(&f), ...) and end everything
-	 * with fwd_exit().) */
+	/* job.c, binding to the Slurm job: it replaces the lifeline handling,
+	 * allows the job's nodes and ends everything with fwd_exit(). */
+	if (job && job_start(job, &f, err, sizeof err) < 0)
+		startup_fail(EXIT_RUNTIME, "%s", err);
 	if (a->pidfile)
 		write_pidfile(a->pidfile);
 
@@ -362,7 +374,10 @@ static int run(const struct jobargs *a, struct setup *st)
 		     a->hold_s, a->max_conns);
 	}
 	if (ready_fd >= 0) {
-		dprintf(ready_fd, "PORT %u\n", st->port);
+		if (job_control_port(job))
+			dprintf(ready_fd, "PORT %u CONTROL %u\n", st->port, job_control_port(job));
+		else
+			dprintf(ready_fd, "PORT %u\n", st->port);
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -375,6 +390,8 @@ static int run(const struct jobargs *a, struct setup *st)
 
 	event_base_dispatch(f.base);
 
+	job_free(job);
+	job = NULL;
 	listener_free(f.l);
 	lifeline_free(f.ll);
 	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
@@ -412,6 +429,8 @@ int main(int argc, char **argv)
 		startup_fail(EXIT_USAGE, "refusing to run as root (uid %ld, euid %ld); run it as the user",
 			     (long)getuid(), (long)geteuid());
 
+	if (a.mode == PVF_MODE_LIST)
+		return state_list(stdout);
 	if (a.mode == PVF_MODE_PORTFWD) {
 		struct fwd_config cfg;
 		size_t len;
@@ -423,6 +442,8 @@ int main(int argc, char **argv)
 		fwd_config_free(&cfg);
 	} else {
 		rc = setup_job(&st, &a, err, sizeof err);
+		if (rc == 0)
+			rc = job_prepare(&job, &a, st.port, err, sizeof err);
 	}
 	if (rc != 0)
 		startup_fail(rc, "%s", err);

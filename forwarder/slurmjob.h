@@ -1,0 +1,80 @@
+/* slurmjob.h - what a forwarder asks slurmctld, through libslurm, off the
+ * event loop: each question runs in one worker thread (a slurmctld that is
+ * restarting or slow must not stall the bytes), its answer comes back into
+ * the loop through a pipe.  Questions run one at a time, in order.
+ *
+ *   slurmjob_load()       slurm_load_job(id): the job's records (a het job's
+ *                         leader gives every component; a component id is
+ *                         followed to its leader), and when the job has
+ *                         nodes: their names (slurm_hostlist_*) and
+ *                         addresses (getaddrinfo; a name that does not
+ *                         resolve is looked up once more as its NodeAddr,
+ *                         slurm_load_node_single)
+ *   slurmjob_load_user()  slurm_load_job_user(uid): the user's jobs
+ *
+ * The SLURM_CONF environment variable says where slurm.conf is. */
+#ifndef PVF_SLURMJOB_H
+#define PVF_SLURMJOB_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "jobrules.h"
+#include "netaddr.h"
+
+struct event_base;
+struct slurmjob;
+
+enum sj_rc {
+	SJ_OK = 0,
+	SJ_UNKNOWN,    /* slurmctld does not know the job (never was, or purged) */
+	SJ_ERROR,      /* the RPC failed (slurmctld down or restarting, ...) */
+};
+
+struct sj_answer {
+	enum sj_rc rc;
+	char error[200];           /* SJ_UNKNOWN / SJ_ERROR: slurm_strerror() */
+	struct jobrec *recs;       /* SJ_OK */
+	size_t nrecs;
+	/* slurmjob_load() only: */
+	uint32_t asked;            /* the id asked for */
+	uint32_t bound;            /* its binding id (the het leader, else asked) */
+	char *nodes;               /* the active records' node lists, joined with ','
+				      (NULL when none) */
+	int resolved;              /* 1: addrs holds nodes' addresses; 0: nodes equals
+				      the prev_nodes given (not resolved again) or "" */
+	struct cidr *addrs;        /* one /32 or /128 per address */
+	size_t naddrs;
+	char unresolved[256];      /* node names without an address, "" when none */
+	/* slurmjob_load_user() only: the names this host may go by for
+	 * alloc_node (gethostname, and the reverse lookups and literals of
+	 * its interfaces' addresses; found once, at the first question) */
+	char (*hosts)[JOBREC_HOST_MAX];
+	size_t nhosts;
+	unsigned rpcs;             /* slurmctld RPCs this answer took */
+	uint64_t tag;              /* as given to slurmjob_load*() */
+};
+
+typedef void (*sj_fn)(const struct sj_answer *a, void *arg);
+
+/* slurm_init(): reads the configuration.  Once, before any thread exists
+ * (and before detaching, so that a broken slurm.conf shows up at start). */
+void slurmjob_init(void);
+/* Starts the worker.  NULL with errno on failure. */
+struct slurmjob *slurmjob_new(struct event_base *base);
+/* Drops unanswered questions (their fn is not called) and ends the worker;
+ * a worker stuck in an RPC for more than a second is left to the process's
+ * exit. */
+void slurmjob_free(struct slurmjob *sj);
+/* The job id.  prev_nodes: the node list of the last answer (NULL or ""
+ * for none); the same list is not resolved again.  fn runs later in the
+ * loop, never inside this call.  0, or -1 (out of memory). */
+int slurmjob_load(struct slurmjob *sj, uint32_t id, const char *prev_nodes, uint64_t tag,
+		  sj_fn fn, void *arg);
+int slurmjob_load_user(struct slurmjob *sj, uint32_t uid, uint64_t tag, sj_fn fn, void *arg);
+/* Questions asked and not yet answered. */
+unsigned slurmjob_busy(const struct slurmjob *sj);
+/* RPCs sent to slurmctld so far. */
+unsigned long slurmjob_rpcs(const struct slurmjob *sj);
+
+#endif

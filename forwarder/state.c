@@ -1,0 +1,327 @@
+/* state.c - the per-user state directory (see state.h). */
+#define _GNU_SOURCE
+#include "state.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "numparse.h"
+
+#define PROGNAME "pv-forwarder"
+
+struct state {
+	char dir[PATH_MAX];
+	int dfd;
+	int with_log;
+	int failing;               /* the last write failed (logged once) */
+	char name[32], tmp[40], log[32];
+};
+
+/* The possible directories: [0] the preferred one, [1] the other (or ""). */
+static void dir_candidates(char dirs[2][PATH_MAX])
+{
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	struct stat st;
+	dirs[0][0] = dirs[1][0] = '\0';
+	if (x && x[0] == '/' && strlen(x) + 16 < PATH_MAX && stat(x, &st) == 0 &&
+	    S_ISDIR(st.st_mode) && st.st_uid == getuid())
+		snprintf(dirs[0], PATH_MAX, "%s/pv-forward", x);
+	snprintf(dirs[dirs[0][0] ? 1 : 0], PATH_MAX, "/tmp/pv-forward-%lu", (unsigned long)getuid());
+}
+
+/* Opens dir (creating it when create) as a private directory of ours.
+ * The descriptor, or -1 with the reason in err (errno ENOENT when it does
+ * not exist and create is 0). */
+static int open_dir(const char *dir, int create, char *err, size_t errlen)
+{
+	struct stat st;
+	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
+		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		int e = errno;
+		snprintf(err, errlen, "%s: %s", dir, e == ELOOP || e == ENOTDIR
+			 ? "not a directory (a symbolic link?)" : strerror(e));
+		errno = e;
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 077)) {
+		snprintf(err, errlen, "%s is not a private directory of this user "
+			 "(owner %lu, mode %04o; it must be yours with mode 0700); not used",
+			 dir, (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777));
+		close(fd);
+		errno = EPERM;
+		return -1;
+	}
+	return fd;
+}
+
+/* ---- the writer */
+
+static int start_log(struct state *s)
+{
+	char path[PATH_MAX + 40];
+	snprintf(path, sizeof path, "%s/%s", s->dir, s->log);
+	if (log_to_file(path, 1) < 0) {
+		error("cannot write the log file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+struct state *state_open(int with_log, char *err, size_t errlen)
+{
+	char dirs[2][PATH_MAX];
+	struct state *s = calloc(1, sizeof *s);
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	dir_candidates(dirs);
+	snprintf(s->dir, sizeof s->dir, "%s", dirs[0]);
+	if ((s->dfd = open_dir(s->dir, 1, err, errlen)) < 0) {
+		free(s);
+		return NULL;
+	}
+	long pid = (long)getpid();
+	snprintf(s->name, sizeof s->name, "%ld.state", pid);
+	snprintf(s->tmp, sizeof s->tmp, "%ld.state.tmp", pid);
+	snprintf(s->log, sizeof s->log, "%ld.log", pid);
+	s->with_log = with_log;
+	if (with_log)
+		start_log(s);
+	return s;
+}
+
+const char *state_dir(const struct state *s)
+{
+	return s ? s->dir : "";
+}
+
+/* The directory was removed under us: make it again, log there again. */
+static int reopen(struct state *s)
+{
+	char err[PATH_MAX + 200];
+	int fd = open_dir(s->dir, 1, err, sizeof err);
+	if (fd < 0) {
+		if (!s->failing)
+			error("state: %s", err);
+		return -1;
+	}
+	close(s->dfd);
+	s->dfd = fd;
+	if (s->with_log && start_log(s) == 0)
+		info("state: %s was removed; made it again (the log before this is lost)", s->dir);
+	return 0;
+}
+
+int state_write(struct state *s, const struct staterec *r0)
+{
+	struct staterec r = *r0;
+	struct stat st;
+	char text[STATEREC_TEXT_MAX];
+
+	if (!s)
+		return -1;
+	if (fstat(s->dfd, &st) < 0 || st.st_nlink == 0) {
+		if (reopen(s) < 0) {
+			s->failing = 1;
+			return -1;
+		}
+	}
+	r.pid = (long)getpid();
+	size_t n = staterec_format(text, sizeof text, &r);
+	int fd = openat(s->dfd, s->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	ssize_t w = fd >= 0 ? write(fd, text, n) : -1;
+	int e = errno;
+	if (fd >= 0 && close(fd) < 0 && w >= 0) {
+		w = -1;
+		e = errno;
+	}
+	if (w != (ssize_t)n || renameat(s->dfd, s->tmp, s->dfd, s->name) < 0) {
+		if (w == (ssize_t)n)
+			e = errno;
+		if (!s->failing)
+			error("state: cannot write %s/%s: %s", s->dir, s->name, strerror(e));
+		unlinkat(s->dfd, s->tmp, 0);
+		s->failing = 1;
+		return -1;
+	}
+	if (s->failing)
+		info("state: %s/%s written again", s->dir, s->name);
+	s->failing = 0;
+	return 0;
+}
+
+void state_close(struct state *s)
+{
+	if (!s)
+		return;
+	unlinkat(s->dfd, s->name, 0);
+	unlinkat(s->dfd, s->tmp, 0);
+	close(s->dfd);
+	free(s);
+}
+
+/* ---- readers */
+
+/* 1 when pid is a live pv-forwarder of this user. */
+static int live_forwarder(long pid)
+{
+	char path[64], comm[32] = "";
+	struct stat st;
+	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld", pid);
+	if (stat(path, &st) < 0 || st.st_uid != getuid())
+		return 0;
+	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
+	FILE *f = fopen(path, "re");
+	if (!f)
+		return 0;
+	if (!fgets(comm, sizeof comm, f))
+		comm[0] = '\0';
+	fclose(f);
+	comm[strcspn(comm, "\n")] = '\0';
+	return strcmp(comm, PROGNAME) == 0;
+}
+
+/* "<pid>.<suffix>" -> pid, else 0. */
+static long name_pid(const char *name, const char *suffix)
+{
+	char num[24];
+	size_t n = strcspn(name, ".");
+	unsigned long v;
+	if (n == 0 || n >= sizeof num || strcmp(name + n, suffix) != 0)
+		return 0;
+	memcpy(num, name, n);
+	num[n] = '\0';
+	return parse_ulong(num, 1, 4194304, &v) == 0 ? (long)v : 0;
+}
+
+static int read_small(int dfd, const char *name, char *buf, size_t len)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
+}
+
+struct entry {
+	struct staterec r;
+	char dir[PATH_MAX];
+};
+
+/* Every live entry of both directories into *out (malloc'd).  With prune,
+ * stale entries (and old logs of gone forwarders) are removed. */
+static size_t scan(struct entry **out, int prune)
+{
+	char dirs[2][PATH_MAX], err[PATH_MAX + 200];
+	struct entry *list = NULL;
+	size_t n = 0;
+	dir_candidates(dirs);
+	for (int d = 0; d < 2; d++) {
+		if (!dirs[d][0])
+			continue;
+		int dfd = open_dir(dirs[d], 0, err, sizeof err);
+		if (dfd < 0) {
+			if (errno != ENOENT)
+				error("%s", err);
+			continue;
+		}
+		DIR *dp = fdopendir(dup(dfd));
+		struct dirent *de;
+		while (dp && (de = readdir(dp))) {
+			long pid;
+			char text[STATEREC_TEXT_MAX];
+			struct staterec r;
+			if ((pid = name_pid(de->d_name, ".state"))) {
+				int ok = read_small(dfd, de->d_name, text, sizeof text) == 0 &&
+					 staterec_parse(text, &r) == 0 && r.pid == pid && live_forwarder(pid);
+				if (!ok) {
+					if (prune && !live_forwarder(pid)) {
+						unlinkat(dfd, de->d_name, 0);
+						debug("removed the stale entry %s/%s", dirs[d], de->d_name);
+					}
+					continue;
+				}
+				struct entry *grown = realloc(list, (n + 1) * sizeof *grown);
+				if (!grown)
+					continue;
+				list = grown;
+				list[n].r = r;
+				memcpy(list[n].dir, dirs[d], sizeof list[n].dir);
+				n++;
+			} else if (prune && ((pid = name_pid(de->d_name, ".log")) ||
+					     (pid = name_pid(de->d_name, ".state.tmp")))) {
+				struct stat st;
+				if (!live_forwarder(pid) && fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
+				    time(NULL) - st.st_mtime > STATE_LOG_KEEP_S)
+					unlinkat(dfd, de->d_name, 0);
+			}
+		}
+		if (dp)
+			closedir(dp);
+		close(dfd);
+	}
+	*out = list;
+	return n;
+}
+
+size_t state_claimed(uint32_t **ids)
+{
+	struct entry *list;
+	size_t n = scan(&list, 0), k = 0;
+	long self = (long)getpid();
+	*ids = n ? calloc(n, sizeof **ids) : NULL;
+	for (size_t i = 0; i < n && *ids; i++)
+		if (list[i].r.pid != self && list[i].r.job)
+			(*ids)[k++] = list[i].r.job;
+	free(list);
+	return k;
+}
+
+static int by_start(const void *a, const void *b)
+{
+	const struct entry *x = a, *y = b;
+	if (x->r.started != y->r.started)
+		return x->r.started < y->r.started ? -1 : 1;
+	return x->r.pid < y->r.pid ? -1 : x->r.pid > y->r.pid;
+}
+
+int state_list(FILE *out)
+{
+	struct entry *list;
+	size_t n = scan(&list, 1);
+	char line[512];
+	time_t now = time(NULL);
+	qsort(list, n, sizeof *list, by_start);
+	staterec_list_header(line, sizeof line);
+	fprintf(out, "%s\n", line);
+	for (size_t i = 0; i < n; i++) {
+		staterec_list_line(line, sizeof line, &list[i].r, now);
+		fprintf(out, "%s\n", line);
+	}
+	for (size_t i = 0; i < n; i++)
+		debug("%ld: state %s/%ld.state, log %s/%ld.log", list[i].r.pid, list[i].dir,
+		      list[i].r.pid, list[i].dir, list[i].r.pid);
+	free(list);
+	return fflush(out) == 0 ? EXIT_OK : EXIT_RUNTIME;
+}

@@ -1,0 +1,51 @@
+/* state.h - the per-user state directory (DESIGN.md): what `pv-forwarder
+ * --list` shows and where a forwarder's own log goes.
+ *
+ * The directory is $XDG_RUNTIME_DIR/pv-forward when XDG_RUNTIME_DIR is an
+ * absolute path to a directory of the user's, else /tmp/pv-forward-$UID.
+ * It is created with mode 0700 and used only when it is a real directory
+ * (no symbolic link) owned by the user with no group or other access; any
+ * other is refused (with a reason).  In it, per forwarder:
+ *   <pid>.state  key=value lines (staterec.h), replaced atomically
+ *                (written to <pid>.state.tmp, then renamed)
+ *   <pid>.log    its log (log_to_file), kept after it exits
+ * Readers (--list, the claimed jobs) look into both possible directories,
+ * so forwarders started with and without XDG_RUNTIME_DIR are all seen.
+ * An entry is stale when its pid is gone or is not a pv-forwarder of the
+ * user; --list removes it (and logs of such pids older than
+ * STATE_LOG_KEEP_S). */
+#ifndef PVF_STATE_H
+#define PVF_STATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "staterec.h"
+
+#define STATE_LOG_KEEP_S (7 * 86400)
+
+struct state;
+
+/* Creates or checks the directory, starts the log file there (when
+ * with_log) and returns a writer for this process's entry.  NULL with the
+ * reason in err when the directory cannot be used. */
+struct state *state_open(int with_log, char *err, size_t errlen);
+/* Writes the entry (pid is filled in).  When the directory has vanished
+ * (XDG_RUNTIME_DIR is removed at the user's last logout) it is made again
+ * and the log reopened.  0 or -1 (logged once per failure streak). */
+int state_write(struct state *s, const struct staterec *r);
+/* Removes the entry (the log stays) and frees s. */
+void state_close(struct state *s);
+/* The directory in use ("" for NULL). */
+const char *state_dir(const struct state *s);
+
+/* The jobs that other live pv-forwarders of the user are bound to (job !=
+ * 0), malloc'd into *ids.  Returns how many. */
+size_t state_claimed(uint32_t **ids);
+
+/* --list: prints the user's forwarders to out, removes stale entries.
+ * Returns an exit code. */
+int state_list(FILE *out);
+
+#endif

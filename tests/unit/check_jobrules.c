@@ -1,0 +1,490 @@
+/* check_jobrules.c - job decisions (forwarder/jobrules.c), the control
+ * lines (forwarder/control_line.c, against the plugin's spank/control_proto.c),
+ * the state file text (forwarder/staterec.c) and the job-mode flags of
+ * issue 5 (forwarder/jobargs.c). */
+#include <check.h>
+#include <string.h>
+
+#include <slurm/slurm.h>
+
+#include "control_line.h"
+#include "control_proto.h"
+#include "jobargs.h"
+#include "jobrules.h"
+#include "staterec.h"
+
+#define TOKEN "0123456789abcdef0123456789abcdef"
+
+/* ---- phases */
+
+START_TEST(phases)
+{
+	ck_assert_int_eq(jobrules_phase(JOB_PENDING), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_PENDING | JOB_REQUEUE), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_PENDING | JOB_COMPLETING), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_RUNNING), JOB_PHASE_ACTIVE);
+	ck_assert_int_eq(jobrules_phase(JOB_RUNNING | JOB_CONFIGURING), JOB_PHASE_ACTIVE);
+	ck_assert_int_eq(jobrules_phase(JOB_SUSPENDED), JOB_PHASE_ACTIVE);
+	ck_assert_int_eq(jobrules_phase(JOB_RUNNING | JOB_REQUEUE), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_COMPLETE), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_COMPLETE | JOB_COMPLETING), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_CANCELLED), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_CANCELLED | JOB_COMPLETING), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_FAILED), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_TIMEOUT), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_NODE_FAIL), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_PREEMPTED), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_BOOT_FAIL), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_DEADLINE), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_OOM), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_END + 3), JOB_PHASE_FINISHED);
+	ck_assert_int_eq(jobrules_phase(JOB_PENDING | JOB_REQUEUE_HOLD), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_COMPLETE | JOB_SPECIAL_EXIT), JOB_PHASE_WAITING);
+	ck_assert_int_eq(jobrules_phase(JOB_RUNNING | JOB_REVOKED), JOB_PHASE_FINISHED);
+	ck_assert_str_eq(jobrules_phase_name(JOB_PHASE_WAITING), "waiting");
+	ck_assert_str_eq(jobrules_phase_name(JOB_PHASE_ACTIVE), "active");
+	ck_assert_str_eq(jobrules_phase_name(JOB_PHASE_FINISHED), "finished");
+}
+END_TEST
+
+START_TEST(state_names)
+{
+	char b[48];
+	ck_assert_str_eq(jobrules_state_name(JOB_RUNNING, b, sizeof b), "RUNNING");
+	ck_assert_str_eq(jobrules_state_name(JOB_COMPLETE, b, sizeof b), "COMPLETED");
+	ck_assert_str_eq(jobrules_state_name(JOB_OOM, b, sizeof b), "OUT_OF_MEMORY");
+	ck_assert_str_eq(jobrules_state_name(JOB_CANCELLED | JOB_COMPLETING, b, sizeof b),
+			 "CANCELLED+COMPLETING");
+	ck_assert_str_eq(jobrules_state_name(JOB_PENDING | JOB_REQUEUE | JOB_COMPLETING, b, sizeof b),
+			 "PENDING+REQUEUE+COMPLETING");
+	ck_assert_str_eq(jobrules_state_name(200, b, sizeof b), "UNKNOWN(200)");
+	ck_assert_str_eq(jobrules_state_name(JOB_CANCELLED | JOB_COMPLETING, b, 6), "CANCE");
+	ck_assert_str_eq(jobrules_state_name(JOB_RUNNING, NULL, 0), "");
+}
+END_TEST
+
+START_TEST(bye)
+{
+	ck_assert_int_eq(jobrules_bye_stays(JOB_RUNNING), 0);        /* the normal end */
+	ck_assert_int_eq(jobrules_bye_stays(JOB_RUNNING | JOB_COMPLETING), 0);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_COMPLETE), 0);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_CANCELLED | JOB_COMPLETING), 0);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_TIMEOUT), 0);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_FAILED), 0);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_PENDING), 1);        /* scontrol requeue */
+	ck_assert_int_eq(jobrules_bye_stays(JOB_PENDING | JOB_COMPLETING), 1);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_RUNNING | JOB_REQUEUE), 1);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_PENDING | JOB_REQUEUE_HOLD), 1);
+	ck_assert_int_eq(jobrules_bye_stays(JOB_COMPLETE | JOB_SPECIAL_EXIT), 1);
+}
+END_TEST
+
+static struct jobrec rec(uint32_t id, uint32_t het, uint32_t uid, uint32_t state,
+			 time_t submit, const char *node)
+{
+	struct jobrec r;
+	memset(&r, 0, sizeof r);
+	r.job_id = id;
+	r.het_job_id = het;
+	r.user_id = uid;
+	r.job_state = state;
+	r.submit_time = submit;
+	snprintf(r.alloc_node, sizeof r.alloc_node, "%s", node);
+	return r;
+}
+
+START_TEST(binding_and_het)
+{
+	struct jobrec recs[3] = {
+		rec(100, 100, 7, JOB_PENDING, 0, "login"),
+		rec(101, 100, 7, JOB_RUNNING, 0, "login"),
+		rec(200, 0, 7, JOB_COMPLETE, 0, "login"),
+	};
+	size_t found;
+	ck_assert_uint_eq(jobrules_binding_id(&recs[1]), 100);
+	ck_assert_uint_eq(jobrules_binding_id(&recs[2]), 200);
+	ck_assert_int_eq(jobrules_belongs(&recs[1], 100), 1);
+	ck_assert_int_eq(jobrules_belongs(&recs[1], 101), 1);
+	ck_assert_int_eq(jobrules_belongs(&recs[1], 200), 0);
+	ck_assert_int_eq(jobrules_belongs(&recs[2], 0), 0);
+	ck_assert_int_eq(jobrules_phase_of(recs, 3, 100, &found), JOB_PHASE_ACTIVE);
+	ck_assert_uint_eq(found, 2);
+	ck_assert_int_eq(jobrules_phase_of(recs, 3, 200, &found), JOB_PHASE_FINISHED);
+	ck_assert_uint_eq(found, 1);
+	ck_assert_int_eq(jobrules_phase_of(recs, 3, 300, &found), JOB_PHASE_FINISHED);
+	ck_assert_uint_eq(found, 0);
+	ck_assert_int_eq(jobrules_phase_of(recs, 1, 100, NULL), JOB_PHASE_WAITING);
+}
+END_TEST
+
+START_TEST(owner)
+{
+	char b[100];
+	struct jobrec r = rec(12, 0, 7, JOB_RUNNING, 0, "login");
+	ck_assert_ptr_null(jobrules_check_owner(&r, 7, b, sizeof b));
+	ck_assert_str_eq(jobrules_check_owner(&r, 8, b, sizeof b), "job 12 belongs to another user");
+	r.job_state = JOB_PENDING;
+	ck_assert_ptr_null(jobrules_check_owner(&r, 7, b, sizeof b));
+	r.job_state = JOB_CANCELLED;
+	ck_assert_str_eq(jobrules_check_owner(&r, 7, b, sizeof b), "job 12 has ended (CANCELLED)");
+}
+END_TEST
+
+START_TEST(same_host)
+{
+	ck_assert_int_eq(jobrules_same_host("login", "login"), 1);
+	ck_assert_int_eq(jobrules_same_host("login", "login.cluster.example"), 1);
+	ck_assert_int_eq(jobrules_same_host("LOGIN.a", "login.b"), 1);
+	ck_assert_int_eq(jobrules_same_host("login1", "login"), 0);
+	ck_assert_int_eq(jobrules_same_host("login", "login1"), 0);
+	ck_assert_int_eq(jobrules_same_host("", ""), 0);
+	ck_assert_int_eq(jobrules_same_host(".x", ".x"), 0);
+	ck_assert_int_eq(jobrules_same_host(NULL, "login"), 0);
+	ck_assert_int_eq(jobrules_same_host("10.0.0.1", "10.0.0.2"), 0);   /* literals: whole */
+	ck_assert_int_eq(jobrules_same_host("10.0.0.1", "10.0.0.1"), 1);
+	ck_assert_int_eq(jobrules_same_host("10.0.0.1", "10"), 0);
+	ck_assert_int_eq(jobrules_same_host("fe80::1", "FE80::1"), 1);
+	ck_assert_int_eq(jobrules_same_host("fe80::1", "fe80::2"), 0);
+}
+END_TEST
+
+START_TEST(candidates)
+{
+	uint32_t claimed[] = { 15, 300 };
+	static const char hosts[][JOBREC_HOST_MAX] = { "login.example", "10.0.0.1" };
+	struct cand_rules r = {
+		.uid = 7, .hosts = hosts, .nhosts = 2, .not_before = 1000, .not_after = 1010,
+		.claimed = claimed, .nclaimed = 2,
+	};
+	struct jobrec recs[] = {
+		rec(10, 0, 7, JOB_PENDING, 1000, "login"),      /* yes */
+		rec(11, 0, 8, JOB_PENDING, 1000, "login"),      /* another user */
+		rec(12, 0, 7, JOB_PENDING, 999, "login"),       /* before the forwarder */
+		rec(13, 0, 7, JOB_PENDING, 1011, "login"),      /* after sbatch ended */
+		rec(14, 0, 7, JOB_PENDING, 1005, "login2"),     /* another host */
+		rec(15, 0, 7, JOB_RUNNING, 1005, "login"),      /* claimed */
+		rec(16, 0, 7, JOB_CANCELLED, 1005, "login"),    /* over */
+		rec(17, 0, 7, JOB_RUNNING, 1010, "LOGIN"),      /* yes */
+		rec(300, 300, 7, JOB_RUNNING, 1005, "login"),   /* a het job, claimed */
+		rec(301, 300, 7, JOB_RUNNING, 1005, "login"),   /* its component */
+		rec(400, 400, 7, JOB_PENDING, 1005, "login"),   /* a het job: counts once */
+		rec(401, 400, 7, JOB_PENDING, 1005, "login"),
+		rec(18, 0, 7, JOB_PENDING, 1003, ""),           /* alloc_node unknown */
+	};
+	size_t n = sizeof recs / sizeof recs[0];
+	int want[] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0 };
+	uint32_t first = 0;
+	for (size_t i = 0; i < n; i++)
+		ck_assert_msg(jobrules_is_candidate(&recs[i], &r) == want[i], "record %zu (job %u)", i,
+			      recs[i].job_id);
+	ck_assert_uint_eq(jobrules_count_candidates(recs, n, &r, &first), 3);
+	ck_assert_uint_eq(first, 10);
+	ck_assert_uint_eq(jobrules_count_candidates(recs + 1, 6, &r, NULL), 0);
+	r.not_after = 0;      /* sbatch still running: no upper limit */
+	ck_assert_int_eq(jobrules_is_candidate(&recs[3], &r), 1);
+	r.nclaimed = 0;
+	ck_assert_int_eq(jobrules_is_candidate(&recs[5], &r), 1);
+	ck_assert_int_eq(jobrules_is_candidate(&recs[9], &r), 1);
+	ck_assert_uint_eq(jobrules_count_candidates(recs, n, &r, &first), 6);
+}
+END_TEST
+
+START_TEST(candidates_by_session)
+{
+	static const char hosts[][JOBREC_HOST_MAX] = { "login", "10.0.0.1" };
+	struct cand_rules r = { .uid = 7, .hosts = hosts, .nhosts = 2, .not_before = 1000 };
+	struct jobrec j = rec(10, 0, 7, JOB_PENDING, 1000, "localhost");
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 0);     /* the name does not match */
+	j.alloc_sid = 4242;
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 0);     /* sbatch's session unknown */
+	r.sid = 4242;
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 1);     /* the session matches */
+	snprintf(j.alloc_node, sizeof j.alloc_node, "login");
+	r.sid = 4243;
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 0);     /* another session */
+	j.alloc_sid = 0;
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 1);     /* job's session unknown: name */
+	snprintf(j.alloc_node, sizeof j.alloc_node, "10.0.0.1");
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 1);
+	snprintf(j.alloc_node, sizeof j.alloc_node, "10.0.0.2");
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 0);
+	r.nhosts = 0;
+	snprintf(j.alloc_node, sizeof j.alloc_node, "login");
+	ck_assert_int_eq(jobrules_is_candidate(&j, &r), 0);
+}
+END_TEST
+
+/* ---- control lines */
+
+START_TEST(tokens)
+{
+	ck_assert_int_eq(ctl_token_valid(TOKEN), 1);
+	ck_assert_int_eq(ctl_token_valid("0123456789ABCDEF0123456789abcdef"), 0);
+	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcde"), 0);
+	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcdef0"), 0);
+	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcdeg"), 0);
+	ck_assert_int_eq(ctl_token_valid(" 123456789abcdef0123456789abcdef"), 0);
+	ck_assert_int_eq(ctl_token_valid(""), 0);
+	ck_assert_int_eq(ctl_token_valid(NULL), 0);
+	ck_assert_int_eq(ctl_token_equal(TOKEN, TOKEN), 1);
+	ck_assert_int_eq(ctl_token_equal(TOKEN, "1123456789abcdef0123456789abcdef"), 0);
+	ck_assert_int_eq(ctl_token_equal(TOKEN, "0123456789abcdef0123456789abcdee"), 0);
+}
+END_TEST
+
+static int parse_str(const char *s, struct ctl_req *r, const char **why)
+{
+	return ctl_parse(s, strlen(s), r, why);
+}
+
+START_TEST(requests)
+{
+	struct ctl_req r;
+	const char *why = NULL;
+	ck_assert_int_eq(parse_str("HELLO 12 " TOKEN, &r, &why), 0);
+	ck_assert_int_eq(r.verb, CTL_HELLO);
+	ck_assert_uint_eq(r.job_id, 12);
+	ck_assert_str_eq(r.token, TOKEN);
+	ck_assert_int_eq(parse_str("BYE 4294967295 " TOKEN "\r", &r, &why), 0);
+	ck_assert_int_eq(r.verb, CTL_BYE);
+	ck_assert_uint_eq(r.job_id, 4294967295u);
+	ck_assert_str_eq(ctl_verb_name(CTL_BYE), "BYE");
+	ck_assert_str_eq(ctl_verb_name(CTL_HELLO), "HELLO");
+}
+END_TEST
+
+static const char *const bad_requests[] = {
+	"", "HELLO", "HELLO ", "HELLO 12", "HELLO 12 ", "hello 12 " TOKEN, "HI 12 " TOKEN,
+	"HELLO 0 " TOKEN, "HELLO 4294967296 " TOKEN, "HELLO -1 " TOKEN, "HELLO +1 " TOKEN,
+	"HELLO 1x " TOKEN, "HELLO  12 " TOKEN, "HELLO 12  " TOKEN, "HELLO 12 " TOKEN " ",
+	"HELLO 12 " TOKEN "0", "HELLO 12 0123456789ABCDEF0123456789abcdef",
+	"HELLO 12 0123456789abcdef0123456789abcde", " HELLO 12 " TOKEN, "BYE 12 " TOKEN " x",
+	"HELLO 12345678901234567890 " TOKEN, "GET / HTTP/1.0",
+};
+
+START_TEST(bad_request)
+{
+	struct ctl_req r;
+	const char *why = NULL;
+	ck_assert_int_eq(parse_str(bad_requests[_i], &r, &why), -1);
+	ck_assert_ptr_nonnull(why);
+}
+END_TEST
+
+START_TEST(request_with_nul)
+{
+	struct ctl_req r;
+	const char *why = NULL;
+	char line[] = "HELLO 12 " TOKEN;
+	line[3] = '\0';
+	ck_assert_int_eq(ctl_parse(line, sizeof line - 1, &r, &why), -1);
+}
+END_TEST
+
+/* What the plugin sends is what the forwarder reads, and back. */
+START_TEST(matches_the_plugin)
+{
+	char line[CONTROL_LINE_MAX], reply[64], reason[64];
+	struct ctl_req r;
+	const char *why;
+	int n = control_format(line, sizeof line, CONTROL_BYE, 4294967295u, TOKEN);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_le(n, CTL_LINE_MAX);
+	ck_assert_int_eq(line[n - 1], '\n');
+	ck_assert_int_eq(ctl_parse(line, (size_t)n - 1, &r, &why), 0);
+	ck_assert_int_eq(r.verb, CTL_BYE);
+	ck_assert_uint_eq(r.job_id, 4294967295u);
+	n = control_format(line, sizeof line, CONTROL_HELLO, 1, TOKEN);
+	ck_assert_int_eq(ctl_parse(line, (size_t)n - 1, &r, &why), 0);
+	ck_assert_int_eq(r.verb, CTL_HELLO);
+	ck_assert_uint_eq(ctl_format_reply(reply, sizeof reply, NULL), 3);
+	ck_assert_str_eq(reply, "OK\n");
+	ck_assert_int_eq(control_parse_reply(reply, reason, sizeof reason), CONTROL_REPLY_OK);
+	ctl_format_reply(reply, sizeof reply, "job 12 belongs to another user");
+	ck_assert_str_eq(reply, "ERR job 12 belongs to another user\n");
+	ck_assert_int_eq(control_parse_reply(reply, reason, sizeof reason), CONTROL_REPLY_ERR);
+	ck_assert_str_eq(reason, "job 12 belongs to another user");
+	ctl_format_reply(reply, 12, "a long reason\nwith a newline");
+	ck_assert_str_eq(reply, "ERR a long\n");
+	ctl_format_reply(reply, sizeof reply, "x\ty");
+	ck_assert_str_eq(reply, "ERR x?y\n");
+	ck_assert_int_eq(control_token_valid(TOKEN), ctl_token_valid(TOKEN));
+}
+END_TEST
+
+/* ---- the state file */
+
+START_TEST(state_roundtrip)
+{
+	struct staterec s, t;
+	char text[STATEREC_TEXT_MAX];
+	memset(&s, 0, sizeof s);
+	s.pid = 4242;
+	s.job = 1234;
+	snprintf(s.state, sizeof s.state, "running");
+	snprintf(s.starter, sizeof s.starter, "sbatch");
+	snprintf(s.listen, sizeof s.listen, "[fe80::1]:40000");
+	s.control = 40001;
+	snprintf(s.dest, sizeof s.dest, "desktop:11111");
+	s.conns = 2;
+	s.up = 18446744073709551615ull;
+	s.down = 7;
+	s.started = 1700000000;
+	s.updated = 1700000100;
+	s.rpcs = 9;
+	ck_assert_uint_gt(staterec_format(text, sizeof text, &s), 0);
+	ck_assert_ptr_nonnull(strstr(text, "\nstate=running\n"));
+	ck_assert_int_eq(staterec_parse(text, &t), 0);
+	ck_assert_int_eq(t.pid, 4242);
+	ck_assert_uint_eq(t.job, 1234);
+	ck_assert_str_eq(t.state, "running");
+	ck_assert_str_eq(t.starter, "sbatch");
+	ck_assert_str_eq(t.listen, "[fe80::1]:40000");
+	ck_assert_uint_eq(t.control, 40001);
+	ck_assert_str_eq(t.dest, "desktop:11111");
+	ck_assert_uint_eq(t.conns, 2);
+	ck_assert(t.up == s.up);
+	ck_assert(t.down == 7);
+	ck_assert(t.started == s.started);
+	ck_assert(t.updated == s.updated);
+	ck_assert_uint_eq(t.rpcs, 9);
+	ck_assert_uint_eq(staterec_format(text, 20, &s), 0);
+}
+END_TEST
+
+START_TEST(state_parse_rules)
+{
+	struct staterec t;
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nfuture=x\n", &t), 0);
+	ck_assert_int_eq(t.pid, 1);
+	ck_assert_uint_eq(t.job, 0);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5", &t), 0);
+	ck_assert_int_eq(staterec_parse("pid=1\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("started=5\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=x\nstarted=5\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\njob=-1\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nup=1e5\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("", &t), -1);
+}
+END_TEST
+
+START_TEST(ages_and_lines)
+{
+	char b[200];
+	staterec_age(b, sizeof b, -3);
+	ck_assert_str_eq(b, "0s");
+	staterec_age(b, sizeof b, 59);
+	ck_assert_str_eq(b, "59s");
+	staterec_age(b, sizeof b, 247);
+	ck_assert_str_eq(b, "4m07s");
+	staterec_age(b, sizeof b, 3 * 3600 + 125);
+	ck_assert_str_eq(b, "3h02m");
+	staterec_age(b, sizeof b, 2 * 86400 + 5 * 3600 + 7);
+	ck_assert_str_eq(b, "2d05h");
+
+	struct staterec s;
+	memset(&s, 0, sizeof s);
+	s.pid = 77;
+	s.started = 1000;
+	snprintf(s.state, sizeof s.state, "waiting");
+	snprintf(s.listen, sizeof s.listen, "10.0.0.1:40000");
+	snprintf(s.dest, sizeof s.dest, "desktop:11111");
+	staterec_list_line(b, sizeof b, &s, 1065);
+	ck_assert_msg(strncmp(b, "-          waiting  10.0.0.1:40000", 34) == 0, "%s", b);
+	ck_assert_ptr_nonnull(strstr(b, " 1m05s "));
+	ck_assert_ptr_nonnull(strstr(b, " 77"));
+	staterec_list_header(b, sizeof b);
+	ck_assert_msg(strncmp(b, "JOB        STATE    LISTEN", 26) == 0, "%s", b);
+}
+END_TEST
+
+/* ---- job-mode flags of issue 5 */
+
+static int parse_args(struct jobargs *a, char *err, const char **list)
+{
+	int argc = 0;
+	while (list[argc])
+		argc++;
+	return jobargs_parse(argc, (char *const *)list, a, err, 256);
+}
+#define ARGS(a, err, ...) parse_args((a), (err), (const char *[]){ "pv-forwarder", __VA_ARGS__, NULL })
+
+START_TEST(starter_and_control)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "sbatch", "--control",
+			      "--to", "d:1", "--listen", "10.0.0.1", "--hold", "5", "--ready-fd", "3",
+			      "--lifeline-fd", "4"), 0);
+	ck_assert_int_eq(a.starter, PVF_STARTER_SBATCH);
+	ck_assert_int_eq(a.control, 1);
+	jobargs_free(&a);
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter=srun", "--to", "d:1"), 0);
+	ck_assert_int_eq(a.starter, PVF_STARTER_SRUN);
+	ck_assert_int_eq(a.control, 0);
+	ck_assert_str_eq(jobargs_starter_name(a.starter), "srun");
+	jobargs_free(&a);
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "salloc", "--to", "d:1"), 0);
+	ck_assert_int_eq(a.starter, PVF_STARTER_SALLOC);
+	ck_assert_str_eq(jobargs_starter_name(PVF_STARTER_NONE), "");
+	ck_assert_str_eq(jobargs_starter_name(PVF_STARTER_SBATCH), "sbatch");
+	jobargs_free(&a);
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "mpirun", "--to", "d:1"), -1);
+	ck_assert_str_eq(err, "--starter needs srun, sbatch or salloc, not 'mpirun'");
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--starter", "srun", "--to", "d:1"), -1);
+	ck_assert_str_eq(err, "--starter needs --slurm-job");
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--control", "--to", "d:1"), -1);
+	ck_assert_str_eq(err, "--control needs --slurm-job");
+	ck_assert_int_eq(ARGS(&a, err, "-c", "x.cfg", "--control"), -1);
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--control", "--control", "--to", "d:1"), -1);
+	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--control=1", "--to", "d:1"), -1);
+}
+END_TEST
+
+START_TEST(list_mode)
+{
+	struct jobargs a;
+	char err[256];
+	ck_assert_int_eq(ARGS(&a, err, "--list"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_LIST);
+	ck_assert_int_eq(ARGS(&a, err, "--list", "-dd"), 0);
+	ck_assert_int_eq(a.mode, PVF_MODE_LIST);
+	ck_assert_int_eq(a.debug, 2);
+	ck_assert_int_eq(ARGS(&a, err, "--list", "--job", "--to", "d:1"), -1);
+	ck_assert_int_eq(ARGS(&a, err, "--list", "-c", "f"), -1);
+	ck_assert_int_eq(ARGS(&a, err, "--list", "-g"), -1);
+	ck_assert_str_eq(err, "--list takes no option but -d, not --foreground");
+}
+END_TEST
+
+Suite *jobrules_suite(void)
+{
+	Suite *s = suite_create("jobrules");
+	TCase *tc = tcase_create("rules");
+	tcase_add_test(tc, phases);
+	tcase_add_test(tc, state_names);
+	tcase_add_test(tc, bye);
+	tcase_add_test(tc, binding_and_het);
+	tcase_add_test(tc, owner);
+	tcase_add_test(tc, same_host);
+	tcase_add_test(tc, candidates);
+	tcase_add_test(tc, candidates_by_session);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("control_line");
+	tcase_add_test(tc, tokens);
+	tcase_add_test(tc, requests);
+	tcase_add_loop_test(tc, bad_request, 0, (int)(sizeof bad_requests / sizeof bad_requests[0]));
+	tcase_add_test(tc, request_with_nul);
+	tcase_add_test(tc, matches_the_plugin);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("staterec");
+	tcase_add_test(tc, state_roundtrip);
+	tcase_add_test(tc, state_parse_rules);
+	tcase_add_test(tc, ages_and_lines);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("args");
+	tcase_add_test(tc, starter_and_control);
+	tcase_add_test(tc, list_mode);
+	suite_add_tcase(s, tc);
+	return s;
+}
