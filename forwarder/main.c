@@ -349,10 +349,6 @@ static int run(const struct jobargs *a, struct setup *st)
 			startup_fail(EXIT_USAGE, "--lifeline-fd: cannot watch it (%s); it must be the read end of a pipe",
 				     strerror(errno));
 	}
-	/* job.c, binding to the Slurm job: it replaces the lifeline handling,
-	 * allows the job's nodes and ends everything with fwd_exit(). */
-	if (job && job_start(job, &f, err, sizeof err) < 0)
-		startup_fail(EXIT_RUNTIME, "%s", err);
 	if (a->pidfile)
 		write_pidfile(a->pidfile);
 
@@ -362,6 +358,10 @@ static int run(const struct jobargs *a, struct setup *st)
 		if (chdir("/") < 0)
 			debug("chdir /: %s", strerror(errno));
 	}
+	/* job.c, binding to the Slurm job: it replaces the lifeline handling,
+	 * allows the job's nodes and ends everything with fwd_exit(). */
+	if (job && job_start(job, &f, err, sizeof err) < 0)
+		startup_fail(EXIT_RUNTIME, "%s", err);
 	for (size_t i = 0; i < st->nsocks; i++)
 		info("listening on %s%s", st->socks[i].name,
 		     a->mode == PVF_MODE_JOB ? "" : " (portfwd)");

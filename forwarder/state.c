@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,25 +176,26 @@ void state_close(struct state *s)
 
 /* ---- readers */
 
-/* 1 when pid is a live pv-forwarder of this user. */
+/* 1 when pid is a live pv-forwarder of this user (a zombie is not). */
 static int live_forwarder(long pid)
 {
-	char path[64], comm[32] = "";
+	char path[64], buf[256];
 	struct stat st;
-	if (kill((pid_t)pid, 0) < 0 && errno == ESRCH)
+	snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
 		return 0;
-	snprintf(path, sizeof path, "/proc/%ld", pid);
-	if (stat(path, &st) < 0 || st.st_uid != getuid())
+	ssize_t n = fstat(fd, &st) == 0 && st.st_uid == getuid() ? read(fd, buf, sizeof buf - 1) : -1;
+	close(fd);
+	if (n <= 0)
 		return 0;
-	snprintf(path, sizeof path, "/proc/%ld/comm", pid);
-	FILE *f = fopen(path, "re");
-	if (!f)
+	buf[n] = '\0';
+	/* "PID (COMM) S ...": COMM may hold anything, so from the last ')' */
+	char *open_p = strchr(buf, '('), *close_p = strrchr(buf, ')');
+	if (!open_p || !close_p || close_p < open_p || close_p[1] != ' ')
 		return 0;
-	if (!fgets(comm, sizeof comm, f))
-		comm[0] = '\0';
-	fclose(f);
-	comm[strcspn(comm, "\n")] = '\0';
-	return strcmp(comm, PROGNAME) == 0;
+	*close_p = '\0';
+	return strcmp(open_p + 1, PROGNAME) == 0 && close_p[2] != 'Z' && close_p[2] != 'X';
 }
 
 /* "<pid>.<suffix>" -> pid, else 0. */
