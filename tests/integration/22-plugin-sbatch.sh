@@ -46,6 +46,7 @@ run_variant() {   # NAME SBATCH-ARGS...
     n=$(pt_nforwarders_to "desktop:$port")
     pt_forwarder_info | sed 's/^/    forwarder: /'
     pt_check_eq 1 "$n" "$name: live pv-forwarder processes of $TB_USER to desktop:$port while job $jobid runs ($(tb_job_state "$jobid"))"
+    pt_check_eq 1 "$(pt_nforwarders)" "$name: all live pv-forwarder processes of $TB_USER"
     local listening=0
     if [ -n "$PT_LPORT" ] && tb__port_listening login "$PT_LPORT"; then listening=1; fi
     pt_check_eq 1 "$listening" "$name: something listens on login:${PT_LPORT:-?} while the job runs"
@@ -76,8 +77,10 @@ run_variant() {   # NAME SBATCH-ARGS...
         pt_bg_stop "$name-client"
     fi
     pt_check_no_match 'compute nodes reach' "$(job_out "$jobid")" "$name: the srun inside the job started no forwarder of its own"
+    t0=$(pt_ms)
     if pt_wait_no_forwarder 40; then
         pt_good "$name: no forwarder left after job $jobid ended"
+        pt_measure "$name: forwarder gone $(( $(pt_ms) - t0 )) ms after the check began (job $jobid over)"
     else
         pt_bad "$name: forwarder still running 40 s after job $jobid ended: $(pt_forwarder_info)"
     fi

@@ -304,8 +304,10 @@ pt_session() {
     if ! pt_client_check "$name-client" 30; then
         pt_show "$name"
     fi
+    t0=$(pt_ms)
     if pt_wait_no_forwarder 10; then
         pt_good "$name: no forwarder left after '$1' ended"
+        pt_measure "$name: forwarder gone $(( $(pt_ms) - t0 )) ms after the check began (after '$1' ended)"
     else
         pt_bad "$name: forwarder still running 10 s after '$1' ended: $(pt_forwarder_info)"
     fi
