@@ -98,7 +98,9 @@ static int check_chars(const char *v, char *why, size_t len)
 			return -1;
 		}
 		if (strchr(shell, c)) {
-			snprintf(why, len, "character '%c' is not allowed", c);
+			/* a quote is shown in the other kind of quotes */
+			snprintf(why, len, c == '\'' ? "character \"%c\" is not allowed"
+						     : "character '%c' is not allowed", c);
 			return -1;
 		}
 	}
@@ -218,6 +220,12 @@ static void allow_list_text(const struct site_args *site, char *out, size_t len)
 	}
 }
 
+static int is_unspecified_v6(const char *host)
+{
+	struct in6_addr a;
+	return inet_pton(AF_INET6, host, &a) == 1 && IN6_IS_ADDR_UNSPECIFIED(&a);
+}
+
 int dest_check(const char *value, const struct dest_env *env,
 	       const struct site_args *site, dest_resolver resolve, void *ctx,
 	       struct dest *out, char *msg, size_t msglen)
@@ -235,6 +243,11 @@ int dest_check(const char *value, const struct dest_env *env,
 		return refuse(msg, msglen, value, "%s", why);
 	if (hostport_parse(value, &hp, why, sizeof(why)) < 0)
 		return refuse(msg, msglen, value, "%s", why);
+
+	/* "Any address" is where one listens, not a desktop one can reach. */
+	if (strcmp(hp.host, "0.0.0.0") == 0 || (hp.is_ipv6 && is_unspecified_v6(hp.host)))
+		return refuse(msg, msglen, value,
+			      "'%s' is the unspecified (any) address, not a host", hp.host);
 
 	out->port = hp.port ? hp.port : DEST_DEFAULT_PORT;
 	if (hp.host[0]) {

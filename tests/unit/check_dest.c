@@ -126,6 +126,9 @@ static char long_label[80];
 
 static const struct bad_case bad[] = {
 	{ ":", &ssh, "neither host nor port" },
+	{ "::", &no_ssh, "unspecified (any) address" },
+	{ "[::]:11111", &no_ssh, "unspecified (any) address" },
+	{ "0.0.0.0:11111", &no_ssh, "unspecified (any) address" },
 	{ "desktop:", &no_ssh, "missing port" },
 	{ "[::1]:", &no_ssh, "missing port" },
 	{ "desktop:0", &no_ssh, "out of range" },
@@ -150,7 +153,7 @@ static const struct bad_case bad[] = {
 	{ "desktop|cat", &no_ssh, "character '|'" },
 	{ "desktop&", &no_ssh, "character '&'" },
 	{ "desktop>x", &no_ssh, "character '>'" },
-	{ "'desktop'", &no_ssh, "character '''" },
+	{ "'desktop'", &no_ssh, "character \"'\" is not allowed" },
 	{ "\"desktop\"", &no_ssh, "character '\"'" },
 	{ "*", &no_ssh, "character '*'" },
 	{ "user@desktop", &no_ssh, "character '@'" },
