@@ -14,7 +14,8 @@
 #     desktop at the Client port, as the GUI would. The job runs, the plugin takes the desktop's
 #     address from SSH_CONNECTION, the client connects (962 points, server pid != client pid),
 #     the job completes with the account, partition, node count and name asked for, and its
-#     forwarder goes away. Then again with NODES=2 (pvserver on both nodes, rank 0 connects).
+#     forwarder goes away. Then again with NODES=2: `srun pvserver` runs one rank on each node,
+#     rank 0 connects, and the sphere comes in two pieces (1024 points).
 # The bed has no accounting (AccountingStorageType=accounting_storage/none): slurmctld takes any
 # --account and records it; sites with accounting need a real one (the file's comment says so).
 set -euo pipefail
@@ -130,6 +131,31 @@ echo "ok: the checker refuses an undeclared variable and malformed XML"
 tb_up
 pt_init
 
+# client_check_ranks NAME RANKS   like pt_client_check for a pvserver of RANKS > 1 processes: a
+#   32x32 sphere made in RANKS pieces has 2*RANKS + 30*(32+RANKS) points (each piece has both
+#   poles and one more meridian: 1024 for 2 ranks, 962 for one), which shows that every rank
+#   took part. pv_client.py itself checks for the one-process 962 and says FAILED (exit 1) here,
+#   so only its connection, point count and pids count.
+client_check_ranks() {
+    local name=$1 n=$2 want out
+    want=$(( 2 * n + 30 * (32 + n) ))
+    tb_wait 5 "$name to report a connection" pt__client_connected_or_done "$name" 2>/dev/null || true
+    if ! pt_client_connected "$name"; then
+        pt_bad "$name: no pvserver connected to the ParaView client"
+        pt_bg_stop "$name"
+        return 1
+    fi
+    pt_good "$name: a pvserver connected to the client"
+    pt_bg_wait "$name" 30 || { pt_bad "$name: the client had not finished 30 s after the job"; pt_bg_stop "$name"; }
+    out=$(pt_out "$name")
+    pt_check_match "^pv_client: sphere points: $want\$" "$out" "$name: $want sphere points: the sphere made in $n pieces, one per rank"
+    if [[ $out =~ server\ pid:\ ([0-9]+),\ client\ pid:\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+        pt_good "$name: server pid ${BASH_REMATCH[1]} != client pid ${BASH_REMATCH[2]}"
+    else
+        pt_bad "$name: no server pid different from the client's"
+    fi
+}
+
 # run_pvsc NAME NODES   the .pvsc's command with the defaults (NODES given), as sshd would run it
 run_pvsc() {
     local name=$1 nodes=$2 argv remote port jobid state info
@@ -164,7 +190,8 @@ run_pvsc() {
     pt_tidy <"$TB_USER_DIR/slurm-$jobid.out" | grep -v '^ *$' | sed -n '1,20s/^/    | /p' || true
     pt_check_eq "Connection URL: csrc://login:${PT_LPORT:-?}" \
         "$(grep -o 'Connection URL: [^ ]*' "$TB_USER_DIR/slurm-$jobid.out" | sort -u)" "$name: pvserver connected to the forwarder"
-    pt_client_check "$name-client" 30 || true
+    if [ "$nodes" = 1 ]; then pt_client_check "$name-client" 30 || true
+    else client_check_ranks "$name-client" "$nodes" || true; fi
     pt_wait_no_forwarder 30 || pt_bad "$name: forwarder still running 30 s after job $jobid ended: $(pt_forwarder_info)"
 }
 
