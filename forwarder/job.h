@@ -34,7 +34,9 @@
 
 #include "jobargs.h"
 
-#define JOB_POLL_UNBOUND_S   20
+/* 30 s keeps every forwarder within 1 RPC per 30 s (issue 5) and still notices a
+ * job cancelled before it started within a minute. */
+#define JOB_POLL_UNBOUND_S   30
 #define JOB_POLL_BOUND_S     30
 #define JOB_STATE_BYTES_S    5
 /* Unbound, a job named by HELLO/BYE/the lifeline could not be checked
