@@ -97,6 +97,7 @@ struct job {
 	uint32_t last_bound;
 	unsigned last_conns;
 	uint64_t last_up, last_down;
+	unsigned long last_rpcs;
 	double last_write;
 };
 
@@ -142,11 +143,12 @@ static void write_state(struct job *j)
 	j->last_conns = ls.open;
 	j->last_up = ls.up;
 	j->last_down = ls.down;
+	j->last_rpcs = r.rpcs;
 	j->last_write = mono();
 }
 
-/* Every second: rewrite the state on a change, and every
- * JOB_STATE_BYTES_S while bytes move. */
+/* Every second: rewrite the state on a change (a look at slurmctld
+ * included: `rpcs`), and every JOB_STATE_BYTES_S while bytes move. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
@@ -154,7 +156,8 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	listener_stats(fwd_listener(j->f), &ls);
 	int changed = ls.open != j->last_conns || j->bound != j->last_bound ||
-		      strcmp(state_word(j), j->last_state) != 0;
+		      strcmp(state_word(j), j->last_state) != 0 ||
+		      (j->sj && slurmjob_rpcs(j->sj) != j->last_rpcs);
 	int moved = ls.up != j->last_up || ls.down != j->last_down;
 	if (changed || (moved && mono() - j->last_write >= JOB_STATE_BYTES_S))
 		write_state(j);
