@@ -16,6 +16,7 @@
 
 #include <event2/event.h>
 
+#include "join.h"
 #include "log.h"
 
 static int add_block(struct cidr **list, size_t *n, const struct cidr *c)
@@ -247,19 +248,15 @@ static void free_list(struct resolve_req *rq)
 
 void resolver_free(struct resolver *rs)
 {
-	struct timespec deadline;
 	if (!rs)
 		return;
 	pthread_mutex_lock(&rs->lock);
 	rs->stop = 1;
 	pthread_cond_signal(&rs->wake);
 	pthread_mutex_unlock(&rs->lock);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 1;
-	if (pthread_timedjoin_np(rs->tid, NULL, &deadline) != 0) {
+	if (join_or_detach(rs->tid) != 0) {
 		/* stuck in getaddrinfo: leave it all to the process's exit */
 		debug("resolver: worker still busy at exit");
-		pthread_detach(rs->tid);
 		return;
 	}
 	event_free(rs->ev);

@@ -19,6 +19,7 @@
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
+#include "join.h"
 #include "log.h"
 
 enum sj_kind { Q_JOB, Q_USER };
@@ -472,20 +473,16 @@ static void free_list(struct sj_q *q)
 
 void slurmjob_free(struct slurmjob *sj)
 {
-	struct timespec deadline;
 	if (!sj)
 		return;
 	pthread_mutex_lock(&sj->lock);
 	sj->stop = 1;
 	pthread_cond_signal(&sj->wake);
 	pthread_mutex_unlock(&sj->lock);
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += 1;
-	if (pthread_timedjoin_np(sj->tid, NULL, &deadline) != 0) {
+	if (join_or_detach(sj->tid) != 0) {
 		/* stuck in an RPC: leave it all to the process's exit */
 		debug("slurm: worker still busy at exit");
 		event_del(sj->ev);
-		pthread_detach(sj->tid);
 		return;
 	}
 	event_free(sj->ev);
