@@ -109,6 +109,19 @@ int cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr *sa
 	return 0;
 }
 
+const struct sockaddr *sockaddr_unmap_v4(const struct sockaddr *sa, struct sockaddr_in *buf)
+{
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family != AF_INET6 || !IN6_IS_ADDR_V4MAPPED(&s6->sin6_addr))
+		return sa;
+	memset(buf, 0, sizeof(*buf));
+	buf->sin_family = AF_INET;
+	buf->sin_port = s6->sin6_port;
+	memcpy(&buf->sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	return (const struct sockaddr *)buf;
+}
+
 void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len, int with_port)
 {
 	char host[INET6_ADDRSTRLEN];

@@ -4,6 +4,7 @@
 #define PVF_NETADDR_H
 
 #include <stddef.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 struct cidr {
@@ -25,6 +26,10 @@ int cidr_match(const struct cidr *c, const struct sockaddr *sa);
 
 /* 1 when sa matches any of the n blocks. */
 int cidr_list_match(const struct cidr *list, size_t n, const struct sockaddr *sa);
+
+/* A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d: returns sa itself,
+ * or, for such an address, buf filled with the plain IPv4 address it is. */
+const struct sockaddr *sockaddr_unmap_v4(const struct sockaddr *sa, struct sockaddr_in *buf);
 
 /* "1.2.3.4:5" or "[::1]:5" (port omitted when 0 or when with_port is 0). */
 void sockaddr_format(const struct sockaddr *sa, char *buf, size_t len, int with_port);

@@ -186,13 +186,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	char name[72];
 	(void)evl;
 
-	if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)sa)->sin6_addr)) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		memset(&v4, 0, sizeof v4);
-		v4.sin_family = AF_INET;
-		v4.sin_port = s6->sin6_port;
-		memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
+	/* a dual-stack socket's ::ffff:a.b.c.d is the IPv4 peer it stands for */
+	if (sockaddr_unmap_v4(sa, &v4) != sa) {
 		sa = (struct sockaddr *)&v4;
 		salen = sizeof v4;
 	}

@@ -399,15 +399,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 
 	/* A dual-stack socket reports IPv4 clients as ::ffff:a.b.c.d; log and
 	 * match them as the IPv4 addresses they are. */
-	if (sa->sa_family == AF_INET6 &&
-	    IN6_IS_ADDR_V4MAPPED(&((struct sockaddr_in6 *)sa)->sin6_addr)) {
-		const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
-		memset(&v4, 0, sizeof v4);
-		v4.sin_family = AF_INET;
-		v4.sin_port = s6->sin6_port;
-		memcpy(&v4.sin_addr, &s6->sin6_addr.s6_addr[12], 4);
-		sa = (struct sockaddr *)&v4;
-	}
+	sa = (struct sockaddr *)sockaddr_unmap_v4(sa, &v4);
 	sockaddr_format(sa, peer, sizeof peer, 1);
 
 	if (from_ourselves(l, sa)) {

@@ -229,6 +229,23 @@ START_TEST(test_cidr_list_and_format)
 }
 END_TEST
 
+START_TEST(test_unmap_v4)
+{
+	struct sockaddr_in buf;
+	struct sockaddr_in6 m = sin6("::ffff:192.0.2.7"), plain = sin6("2001:db8::1");
+	struct sockaddr_in a = sin4("192.0.2.8");
+	char text[64];
+
+	m.sin6_port = htons(99);
+	const struct sockaddr *r = sockaddr_unmap_v4((struct sockaddr *)&m, &buf);
+	ck_assert_ptr_eq(r, (struct sockaddr *)&buf);
+	sockaddr_format(r, text, sizeof(text), 1);
+	ck_assert_str_eq(text, "192.0.2.7:99");
+	ck_assert_ptr_eq(sockaddr_unmap_v4((struct sockaddr *)&plain, &buf), (struct sockaddr *)&plain);
+	ck_assert_ptr_eq(sockaddr_unmap_v4((struct sockaddr *)&a, &buf), (struct sockaddr *)&a);
+}
+END_TEST
+
 Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -241,6 +258,7 @@ Suite *common_suite(void)
 	tcase_add_test(tc, test_hostport_format);
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_cidr_list_and_format);
+	tcase_add_test(tc, test_unmap_v4);
 	suite_add_tcase(s, tc);
 	return s;
 }
