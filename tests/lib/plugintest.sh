@@ -312,3 +312,28 @@ pt_session() {
         pt_bad "$name: forwarder still running 10 s after '$1' ended: $(pt_forwarder_info)"
     fi
 }
+
+# client_check_ranks NAME RANKS   like pt_client_check for a pvserver of RANKS > 1 processes: a
+#   32x32 sphere made in RANKS pieces has 2*RANKS + 30*(32+RANKS) points (each piece has both
+#   poles and one more meridian: 1024 for 2 ranks, 962 for one), which shows that every rank
+#   took part. pv_client.py itself checks for the one-process 962 and says FAILED (exit 1) here,
+#   so only its connection, point count and pids count.
+client_check_ranks() {
+    local name=$1 n=$2 want out
+    want=$(( 2 * n + 30 * (32 + n) ))
+    tb_wait 5 "$name to report a connection" pt__client_connected_or_done "$name" 2>/dev/null || true
+    if ! pt_client_connected "$name"; then
+        pt_bad "$name: no pvserver connected to the ParaView client"
+        pt_bg_stop "$name"
+        return 1
+    fi
+    pt_good "$name: a pvserver connected to the client"
+    pt_bg_wait "$name" 30 || { pt_bad "$name: the client had not finished 30 s after the job"; pt_bg_stop "$name"; }
+    out=$(pt_out "$name")
+    pt_check_match "^pv_client: sphere points: $want\$" "$out" "$name: $want sphere points: the sphere made in $n pieces, one per rank"
+    if [[ $out =~ server\ pid:\ ([0-9]+),\ client\ pid:\ ([0-9]+) ]] && [ "${BASH_REMATCH[1]}" != "${BASH_REMATCH[2]}" ]; then
+        pt_good "$name: server pid ${BASH_REMATCH[1]} != client pid ${BASH_REMATCH[2]}"
+    else
+        pt_bad "$name: no server pid different from the client's"
+    fi
+}
