@@ -1,0 +1,91 @@
+#!/bin/bash
+# An srun's forwarder lives exactly as long as srun (issue 5), measured:
+#   normal  srun --pv-forward=desktop:PORT -N1 <probe>: the task opens a connection through
+#           $PV_FORWARD_HOST:$PV_FORWARD_PORT to a recording listener on desktop and holds it;
+#           `pv-forwarder --list` shows job, running, listen port, destination, 1 connection;
+#           the task closes it (0 connections) and ends; the forwarder is gone <= 2 s after
+#           srun has exited, and --list no longer shows it.
+#   ctrl-c  srun ... sleep 300, SIGINT twice (what Ctrl-C twice does): gone <= 2 s after srun
+#           exits (the time from the first SIGINT is printed too).
+#   kill-9  srun ... sleep 300, `kill -9` of srun (its exit callback is skipped): gone <= 2 s
+#           after the kill; the job left behind is then cancelled.
+set -euo pipefail
+. "$(dirname "$0")/../lib/testbed.sh"
+. "$(dirname "$0")/../lib/plugintest.sh"
+. "$(dirname "$0")/../lib/lifetimetest.sh"
+tb_up
+lt_init
+
+LIMIT=2000
+
+# start NAME PORT CMD...   srun --pv-forward=desktop:PORT -N1 CMD... in the background; waits for
+#   the plugin's line and the forwarder (LT_PID), watches the forwarder
+start() {
+    local name=$1 port=$2
+    shift 2
+    pt_bg login "$name" 150 srun --pv-forward="desktop:$port" -N1 "$@"
+    pt_wait_plugin_line "$name" "desktop:$port" 30 || { pt_show "$name"; tb_fail "$name: no plugin line"; }
+    LT_PID=$(lt_fwd_pid "desktop:$port") || tb_fail "$name: not exactly one forwarder to desktop:$port: $(pt_forwarder_info)"
+    echo "$name: job $PT_JOB, forwarder $LT_PID on login:$PT_LPORT"
+    lt_watch "$name" "$LT_PID"
+}
+
+row_is() {   # PID "JOB STATE DEST CONNS"
+    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
+}
+
+tb_step "normal: srun ends by itself"
+port=$(lt_port)
+lt_recorder "$port"
+flag=$PT_DIR/normal.release
+start normal "$port" sh -c 'exec python3 "$0" "$PV_FORWARD_HOST" "$PV_FORWARD_PORT" "hello from $(hostname)" "$1" 20' \
+    "$PT_DIR/probe.py" "$flag"
+tb_wait 20 "the task's connection to reach desktop" tb__file_matches "$TB_LOGS/recorder-$port.log" "^data .*hello from compute1" ||
+    pt_bad "normal: the task's bytes did not reach desktop: $(lt_recorded "$port")"
+tb_wait 5 "--list to show 1 connection" row_is "$LT_PID" "$PT_JOB running desktop:$port 1" || true
+lt_list_check "normal, connection open" "$LT_PID" "$PT_JOB" running "desktop:$port" 1 "$PT_LPORT"
+touch "$flag"
+pt_bg_wait normal 30 || { pt_bad "normal: srun did not end"; pt_bg_stop normal; }
+pt_check_eq 0 "${PT_RC:-none}" "normal: srun exit status"
+pt_check_match "^reply: desktop-$port\$" "$(pt_out normal)" "normal: the task read desktop's banner through the forwarder"
+lt_gone_check normal "$(lt_end_ms normal)" "$LIMIT" "after srun exited" || true
+lt_list_check "normal, srun over" "$LT_PID" gone
+lt_show_log "$LT_PID" 12
+
+tb_step "ctrl-c: SIGINT twice to srun"
+port=$(lt_port)
+start ctrl-c "$port" sleep 300
+sleep 1   # the step is running
+spid=$(lt_client_pid ctrl-c) || tb_fail "ctrl-c: no srun process"
+tb_assert_eq srun "$(cat "/proc/$spid/comm")" "ctrl-c: the process signalled"
+t_int=$(lt_ms)
+kill -INT "$spid"
+sleep 0.3
+kill -INT "$spid" 2>/dev/null || true
+pt_bg_wait ctrl-c 30 || { pt_bad "ctrl-c: srun did not end after two SIGINTs"; pt_bg_stop ctrl-c; }
+t_end=$(lt_end_ms ctrl-c)
+echo "ctrl-c: srun exited with ${PT_RC:-?} $(( t_end - t_int )) ms after the first SIGINT"
+pt_err ctrl-c | sed 's/^/    srun: /'
+lt_gone_check ctrl-c "$t_end" "$LIMIT" "after srun exited (Ctrl-C)" || true
+[ -n "$LT_GONE_MS" ] && pt_measure "ctrl-c: forwarder gone $(( LT_GONE_MS + t_end - t_int )) ms after the first SIGINT"
+lt_list_check "ctrl-c, srun over" "$LT_PID" gone
+lt_show_log "$LT_PID" 6
+
+tb_step "kill-9: SIGKILL to srun"
+port=$(lt_port)
+start kill-9 "$port" sleep 300
+job=$PT_JOB
+sleep 1
+lt_list_check "kill-9, running" "$LT_PID" "$job" running "desktop:$port" 0 "$PT_LPORT"
+spid=$(lt_client_pid kill-9) || tb_fail "kill-9: no srun process"
+tb_assert_eq srun "$(cat "/proc/$spid/comm")" "kill-9: the process killed"
+t_kill=$(lt_ms)
+kill -KILL "$spid"
+lt_gone_check kill-9 "$t_kill" "$LIMIT" "after kill -9 of srun" || true
+lt_list_check "kill-9, srun killed" "$LT_PID" gone
+lt_show_log "$LT_PID" 6
+echo "kill-9: job $job is $(tb_job_state "$job") without its srun; cancelling it"
+tb_run login scancel "$job" || true
+tb_wait_job "$job" 30 >/dev/null || pt_bad "kill-9: job $job did not end after scancel"
+pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
+pt_done

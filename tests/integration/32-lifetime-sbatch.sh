@@ -1,0 +1,168 @@
+#!/bin/bash
+# A batch job's forwarder is bound to its own job and ends with it (issue 5), measured against
+# the moment slurmctld logs the end of the job (or the test's scancel):
+#   complete  sbatch --wrap='sleep 6': --list shows the job running; the job completes: gone
+#             <= 5 s after slurmctld logged it done.
+#   fail      sbatch --wrap='exit 3': the job FAILED with exit code 3; gone <= 5 s.
+#   scancel   sbatch --wrap='sleep 300', scancel once it runs: gone <= 5 s after the scancel.
+#   no-job    sbatch -p nosuchpartition: the submission fails, the forwarder the plugin had
+#             already started is gone <= 2 s after sbatch exited, its log says why.
+#   pair      two `sbatch -H --pv-forward` run concurrently from one shell (one session), each
+#             to its own desktop port and pinned to its own node. Held, both forwarders see two
+#             candidate jobs and stay unbound (--list: `-`, waiting). Released one at a time,
+#             each binds to its own job (--list and its log), the job's connection reaches its
+#             own desktop listener, and the other job's node is refused by it (nothing reaches
+#             desktop). Both complete: both forwarders gone <= 5 s.
+# Pending jobs (idle > one poll, scancel <= 60 s) and running jobs surviving polls are covered by
+# 35-lifetime-sdiag.sh, the time limit by 33-lifetime-timelimit.sh.
+set -euo pipefail
+. "$(dirname "$0")/../lib/testbed.sh"
+. "$(dirname "$0")/../lib/plugintest.sh"
+. "$(dirname "$0")/../lib/lifetimetest.sh"
+tb_up
+lt_init
+
+LIMIT=5000
+
+row_is() {   # PID "JOB STATE DEST CONNS"
+    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
+}
+running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
+
+# submit NAME SBATCH-ARGS...   lt_sbatch + watch + wait until the forwarder is bound and the job runs
+submit() {
+    local name=$1
+    shift
+    lt_sbatch "$name" "$(lt_port)" "$@"
+    [ "$LT_SBATCH_RC" = 0 ] && [ -n "$LT_JOB" ] && [ -n "$LT_PID" ] ||
+        tb_fail "$name: sbatch exit $LT_SBATCH_RC, job '${LT_JOB}', forwarder '${LT_PID}'"
+    lt_watch "$name" "$LT_PID"
+}
+
+tb_step "complete: the batch script ends by itself"
+submit complete --wrap='sleep 6'
+tb_wait 20 "job $LT_JOB to run" running "$LT_JOB" || pt_bad "complete: job $LT_JOB is $(tb_job_state "$LT_JOB")"
+lt_wait_log "$LT_PID" "job $LT_JOB: bound" 10 || pt_bad "complete: the forwarder did not bind to job $LT_JOB"
+tb_wait 5 "--list to show job $LT_JOB running" row_is "$LT_PID" "$LT_JOB running $LT_DEST 0" || true
+lt_list_check "complete, job running" "$LT_PID" "$LT_JOB" running "$LT_DEST" 0 "$PT_LPORT"
+t_done=$(lt_ctld_ms "$LT_JOB" '_job_complete: .*WEXITSTATUS' 30) || tb_fail "complete: job $LT_JOB did not end"
+lt_gone_check complete "$t_done" "$LIMIT" "after slurmctld logged job $LT_JOB complete" || true
+pt_check_eq COMPLETED "$(tb_wait_job "$LT_JOB" 10)" "complete: state of job $LT_JOB"
+lt_list_check "complete, job over" "$LT_PID" gone
+lt_show_log "$LT_PID" 6
+
+tb_step "fail: the batch script exits 3"
+submit fail --wrap='exit 3'
+t_done=$(lt_ctld_ms "$LT_JOB" '_job_complete: .*WEXITSTATUS 3' 30) || tb_fail "fail: job $LT_JOB did not end with status 3"
+lt_gone_check fail "$t_done" "$LIMIT" "after slurmctld logged job $LT_JOB failed" || true
+pt_check_eq FAILED "$(tb_wait_job "$LT_JOB" 10)" "fail: state of job $LT_JOB"
+pt_check_match 'ExitCode=3:0' "$(tb_run login scontrol -o show job "$LT_JOB")" "fail: exit code of job $LT_JOB"
+lt_list_check "fail, job over" "$LT_PID" gone
+lt_show_log "$LT_PID" 6
+
+tb_step "scancel: a running batch job is cancelled"
+submit scancel --wrap='sleep 300'
+tb_wait 20 "job $LT_JOB to run" running "$LT_JOB" || pt_bad "scancel: job $LT_JOB is $(tb_job_state "$LT_JOB")"
+lt_wait_log "$LT_PID" "job $LT_JOB: bound" 10 || pt_bad "scancel: the forwarder did not bind to job $LT_JOB"
+tb_wait 5 "--list to show job $LT_JOB running" row_is "$LT_PID" "$LT_JOB running $LT_DEST 0" || true
+lt_list_check "scancel, job running" "$LT_PID" "$LT_JOB" running "$LT_DEST" 0 "$PT_LPORT"
+t0=$(lt_ms)
+tb_run login scancel "$LT_JOB"
+lt_gone_check scancel "$t0" "$LIMIT" "after scancel of running job $LT_JOB" || true
+pt_check_eq CANCELLED "$(tb_wait_job "$LT_JOB" 10)" "scancel: state of job $LT_JOB"
+lt_list_check "scancel, job cancelled" "$LT_PID" gone
+lt_show_log "$LT_PID" 6
+
+tb_step "no-job: sbatch -p nosuchpartition"
+lt_sbatch no-job "$(lt_port)" -p nosuchpartition --wrap='sleep 1'
+t_end=$(lt_end_ms no-job)
+pt_check_eq "" "$LT_JOB" "no-job: no job id from sbatch"
+[ "$LT_SBATCH_RC" != 0 ] || pt_bad "no-job: sbatch exited 0"
+pid=$(lt_fwd_log_pid "$LT_DEST") || tb_fail "no-job: no forwarder log names $LT_DEST (the plugin started none?)"
+lt_watch no-job "$pid"
+lt_gone_check no-job "$t_end" 2000 "after the failed sbatch exited" || true
+lt_list_check "no-job, sbatch failed" "$pid" gone
+pt_check_match 'exiting: .*no job was submitted' "$(lt_log "$pid")" "no-job: the forwarder's log says why it went"
+lt_show_log "$pid" 4
+
+tb_step "pair: two sbatch --pv-forward at once from one shell"
+pa=$(lt_port) pb=$(lt_port)
+lt_recorder "$pa"
+lt_recorder "$pb"
+cat >"$PT_DIR/pair.sbatch" <<EOS
+#!/bin/bash
+python3 $PT_DIR/probe.py "\$PV_FORWARD_HOST" "\$PV_FORWARD_PORT" "hello from job \$SLURM_JOB_ID on \$(hostname)" "$PT_DIR/pair.release" 30
+EOS
+chown "$TB_USER:" "$PT_DIR/pair.sbatch"
+rm -f "$PT_DIR/pair.release"
+pt_bg login pair 60 sh -c '
+    d=$1
+    sbatch -H --parsable --pv-forward="desktop:$2" -w compute1 -o "$d/pair-a.job.out" "$d/pair.sbatch" >"$d/pair-a.out" 2>"$d/pair-a.err" &
+    sbatch -H --parsable --pv-forward="desktop:$3" -w compute2 -o "$d/pair-b.job.out" "$d/pair.sbatch" >"$d/pair-b.out" 2>"$d/pair-b.err" &
+    wait' pair "$PT_DIR" "$pa" "$pb"
+pt_bg_wait pair 60 || tb_fail "pair: the two sbatch did not return"
+ja=$(cut -d';' -f1 "$PT_DIR/pair-a.out") jb=$(cut -d';' -f1 "$PT_DIR/pair-b.out")
+pt_parse_plugin_line pair-a "desktop:$pa" && la=$PT_LPORT || la=
+pt_parse_plugin_line pair-b "desktop:$pb" && lb=$PT_LPORT || lb=
+fa=$(lt_fwd_pid "desktop:$pa") || tb_fail "pair: no forwarder to desktop:$pa"
+fb=$(lt_fwd_pid "desktop:$pb") || tb_fail "pair: no forwarder to desktop:$pb"
+echo "pair: a = job $ja, forwarder $fa on login:$la -> desktop:$pa (compute1)"
+echo "pair: b = job $jb, forwarder $fb on login:$lb -> desktop:$pb (compute2)"
+[ -n "$ja" ] && [ -n "$jb" ] && [ -n "$la" ] && [ -n "$lb" ] || tb_fail "pair: sbatch output: $(cat "$PT_DIR"/pair-?.out "$PT_DIR"/pair-?.err)"
+lt_watch pair-a "$fa"
+lt_watch pair-b "$fb"
+pt_check_eq "PENDING PENDING" "$(tb_job_state "$ja") $(tb_job_state "$jb")" "pair: both jobs held"
+lt_wait_log "$fa" 'waiting for the job to start: 2 candidate jobs' 10 &&
+    pt_good "pair: forwarder a sees two candidate jobs" || pt_bad "pair: forwarder a: $(lt_log "$fa" | tail -n 2)"
+lt_wait_log "$fb" 'waiting for the job to start: 2 candidate jobs' 10 &&
+    pt_good "pair: forwarder b sees two candidate jobs" || pt_bad "pair: forwarder b: $(lt_log "$fb" | tail -n 2)"
+lt_list_check "pair, both held: a" "$fa" - waiting "desktop:$pa" 0 "$la"
+lt_list_check "pair, both held: b" "$fb" - waiting "desktop:$pb" 0 "$lb"
+
+tb_run login scontrol release "$jb"
+tb_wait 20 "job $jb to run" running "$jb" || pt_bad "pair: job $jb is $(tb_job_state "$jb")"
+lt_wait_log "$fb" "job $jb: bound \(HELLO\)" 10 || pt_bad "pair: forwarder b did not bind to job $jb by HELLO"
+tb_wait 20 "job $jb's connection to reach desktop:$pb" tb__file_matches "$TB_LOGS/recorder-$pb.log" "^data .*hello from job $jb on compute2" ||
+    pt_bad "pair: job $jb's bytes did not reach desktop:$pb: $(lt_recorded "$pb")"
+tb_wait 5 "--list to show b with its connection" row_is "$fb" "$jb running desktop:$pb 1" || true
+lt_list_check "pair, b released: b" "$fb" "$jb" running "desktop:$pb" 1 "$lb"
+lt_list_check "pair, b released: a" "$fa" - waiting "desktop:$pa" 0 "$la"
+
+tb_run login scontrol release "$ja"
+tb_wait 20 "job $ja to run" running "$ja" || pt_bad "pair: job $ja is $(tb_job_state "$ja")"
+lt_wait_log "$fa" "job $ja: bound \(HELLO\)" 10 || pt_bad "pair: forwarder a did not bind to job $ja by HELLO"
+tb_wait 20 "job $ja's connection to reach desktop:$pa" tb__file_matches "$TB_LOGS/recorder-$pa.log" "^data .*hello from job $ja on compute1" ||
+    pt_bad "pair: job $ja's bytes did not reach desktop:$pa: $(lt_recorded "$pa")"
+tb_wait 5 "--list to show a with its connection" row_is "$fa" "$ja running desktop:$pa 1" || true
+lt_list_check "pair, both running: a" "$fa" "$ja" running "desktop:$pa" 1 "$la"
+lt_list_check "pair, both running: b" "$fb" "$jb" running "desktop:$pb" 1 "$lb"
+pt_check_eq "reply: desktop-$pa" "$(grep '^reply' "$PT_DIR/pair-a.job.out" || true)" "pair: job $ja read its own desktop's banner"
+pt_check_eq "reply: desktop-$pb" "$(grep '^reply' "$PT_DIR/pair-b.job.out" || true)" "pair: job $jb read its own desktop's banner"
+pt_check_no_match "job $jb" "$(lt_log "$fa")" "pair: forwarder a never bound to b's job $jb"
+pt_check_no_match "job $ja" "$(lt_log "$fb")" "pair: forwarder b never bound to a's job $ja"
+
+out=$(lt_probe compute2 root login "$la" "rogue from compute2 to a")
+echo "    probe compute2 -> a (login:$la): $(echo "$out" | tr '\n' ' ')"
+pt_check_match '^closed: (reset|eof)' "$out" "pair: forwarder a (job $ja on compute1) closes a connection from compute2"
+out=$(lt_probe compute1 root login "$lb" "rogue from compute1 to b")
+echo "    probe compute1 -> b (login:$lb): $(echo "$out" | tr '\n' ' ')"
+pt_check_match '^closed: (reset|eof)' "$out" "pair: forwarder b (job $jb on compute2) closes a connection from compute1"
+sleep 0.5
+pt_check_eq 1 "$(lt_recorded_conns "$pa")" "pair: connections that reached desktop:$pa (job $ja's only)"
+pt_check_eq 1 "$(lt_recorded_conns "$pb")" "pair: connections that reached desktop:$pb (job $jb's only)"
+pt_check_no_match rogue "$(lt_recorded "$pa"; lt_recorded "$pb")" "pair: no rogue byte reached desktop"
+pt_check_match "refused connection from $TB_ADDR_compute2:[0-9]+" "$(lt_log "$fa")" "pair: forwarder a logged the refusal of compute2"
+pt_check_match "refused connection from $TB_ADDR_compute1:[0-9]+" "$(lt_log "$fb")" "pair: forwarder b logged the refusal of compute1"
+
+touch "$PT_DIR/pair.release"
+t_a=$(lt_ctld_ms "$ja" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "pair: job $ja did not end"
+t_b=$(lt_ctld_ms "$jb" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "pair: job $jb did not end"
+[ -n "$t_a" ] && { lt_gone_check pair-a "$t_a" "$LIMIT" "after slurmctld logged job $ja complete" || true; }
+[ -n "$t_b" ] && { lt_gone_check pair-b "$t_b" "$LIMIT" "after slurmctld logged job $jb complete" || true; }
+lt_list_check "pair, both over: a" "$fa" gone
+lt_list_check "pair, both over: b" "$fb" gone
+lt_show_log "$fa" 12
+lt_show_log "$fb" 12
+
+pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
+pt_done
