@@ -14,6 +14,7 @@ void site_args_init(struct site_args *sa)
 	snprintf(sa->forwarder, sizeof(sa->forwarder), "%s", PV_FORWARDER_PATH);
 	snprintf(sa->exec_helper, sizeof(sa->exec_helper), "%s", PV_EXEC_HELPER_PATH);
 	sa->hold = SITE_DEFAULT_HOLD;
+	sa->max_conns = SITE_DEFAULT_MAX_CONNS;
 }
 
 /* arg as it may appear in a log line: printable ASCII, at most ~120 characters. */

@@ -13,7 +13,8 @@
  *   allow=CIDR|HOST[,...]  destinations users may forward to (default: any);
  *                       may be given more than once
  *   hold=SECONDS        how long a connection waits for the desktop (default 60)
- *   max_conns=N         concurrent connections per job (default: the forwarder's)
+ *   max_conns=N         concurrent connections per job (default 4: ParaView opens one,
+ *                       two in split data/render mode)
  *
  * Values are checked here; nothing is resolved.  Later keys override earlier
  * ones except allow=, which accumulates. */
@@ -37,6 +38,8 @@
 #define SITE_PATH_MAX     1024
 #define SITE_ALLOW_MAX    64
 #define SITE_DEFAULT_HOLD 60u
+/* small: a job\'s pvserver opens one connection, two in split mode */
+#define SITE_DEFAULT_MAX_CONNS 4
 #define SITE_MAX_HOLD     86400u   /* the forwarder's --hold limit */
 #define SITE_MAX_CONNS    65536u   /* the forwarder's --max-conns limit */
 
@@ -55,7 +58,7 @@ struct site_args {
 	struct site_allow allow[SITE_ALLOW_MAX];
 	size_t nallow;                          /* 0 = any destination */
 	unsigned hold;                          /* seconds */
-	unsigned max_conns;                     /* 0 = the forwarder's default */
+	unsigned max_conns;                     /* per job; SITE_DEFAULT_MAX_CONNS */
 	int nerrors;
 	char error[512];                        /* the first problem, "" when none */
 };

@@ -28,7 +28,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(sa.port_hi, 0);
 	ck_assert_uint_eq(sa.nallow, 0);
 	ck_assert_uint_eq(sa.hold, 60);
-	ck_assert_uint_eq(sa.max_conns, 0);
+	ck_assert_uint_eq(sa.max_conns, SITE_DEFAULT_MAX_CONNS);
 	ck_assert_int_eq(sa.nerrors, 0);
 	ck_assert_str_eq(sa.error, "");
 }
