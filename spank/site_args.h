@@ -38,7 +38,7 @@
 #define SITE_PATH_MAX     1024
 #define SITE_ALLOW_MAX    64
 #define SITE_DEFAULT_HOLD 60u
-/* small: a job\'s pvserver opens one connection, two in split mode */
+/* small: a job's pvserver opens one connection, two in split mode */
 #define SITE_DEFAULT_MAX_CONNS 4
 #define SITE_MAX_HOLD     86400u   /* the forwarder's --hold limit */
 #define SITE_MAX_CONNS    65536u   /* the forwarder's --max-conns limit */
