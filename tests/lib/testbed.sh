@@ -498,8 +498,13 @@ tb__hosts_add() {
 
 # Tear down whatever the state dir (and the fixed names) describe. Caller holds the lock or
 # owns the holder. Returns non-zero if something could not be removed.
+tb__user_fwd_state() {   # the test user's pv-forwarder state directory (forwarder/state.c)
+    local uid
+    uid=$(id -u "$TB_USER" 2>/dev/null) && [ "$uid" != 0 ] && echo "/tmp/pv-forward-$uid"
+}
+
 tb__teardown() {
-    local rc=0 dir n logdir=${TB_LOG_DIR:-}
+    local rc=0 dir n fwd_state logdir=${TB_LOG_DIR:-}
     dir=$(tb__state_get TB_DIR 2>/dev/null || true)
     tb__kill_all || rc=1
     tb__kill_recorded
@@ -515,6 +520,13 @@ tb__teardown() {
             [ -f "$dir/etc/slurm.conf" ] && cp "$dir/etc/slurm.conf" "$dir/etc/plugstack.conf" "$logdir/" 2>/dev/null
         fi
         rm -rf "$dir" || rc=1
+    fi
+    # The test user's forwarder state and per-job logs (pv-forwarder --list) are the bed's too.
+    fwd_state=$(tb__user_fwd_state)
+    if [ -n "$fwd_state" ] && [ -d "$fwd_state" ]; then
+        [ -n "$logdir" ] && mkdir -p "$logdir/pv-forward-state" &&
+            cp -r "$fwd_state/." "$logdir/pv-forward-state/" 2>/dev/null
+        rm -rf "$fwd_state" || rc=1
     fi
     # With the lock held, any other temp dir of ours is a crashed run's.
     for dir in "$TB_TMP_PATTERN"*; do
@@ -563,6 +575,7 @@ tb_leftovers() {
     p=$(tb__user_pids | tr '\n' ' ')
     [ -n "${p// /}" ] && { echo "$TB_USER processes: $p"; found=1; }
     [ -e "$TB_STATE_DIR" ] && { echo "state dir $TB_STATE_DIR"; found=1; }
+    p=$(tb__user_fwd_state) && [ -e "$p" ] && { echo "forwarder state dir $p"; found=1; }
     for p in "$TB_TMP_PATTERN"*; do [ -e "$p" ] && { echo "temp dir $p"; found=1; }; done
     return $found
 }
