@@ -30,9 +30,6 @@ start() {
     lt_watch "$name" "$LT_PID"
 }
 
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
 
 tb_step "normal: srun ends by itself"
 port=$(lt_port)

@@ -28,10 +28,6 @@ start() {
     LT_PID=$(lt_fwd_pid "desktop:$port") || tb_fail "$name: not exactly one forwarder to desktop:$port: $(pt_forwarder_info)"
     lt_watch "$name" "$LT_PID"
 }
-granted() { grep -Eo 'Granted job allocation [0-9]+' "$PT_DIR/$1.err" 2>/dev/null | grep -Eo '[0-9]+$'; }
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
 
 tb_step "exits: salloc's command ends"
 port=$(lt_port)

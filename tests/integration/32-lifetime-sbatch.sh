@@ -24,10 +24,6 @@ lt_init
 
 LIMIT=5000
 
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
-running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
 
 # submit NAME SBATCH-ARGS...   lt_sbatch + watch + wait until the forwarder is bound and the job runs
 submit() {

@@ -14,11 +14,6 @@ set -euo pipefail
 tb_up
 lt_init
 
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
-running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
-granted() { grep -Eo 'Granted job allocation [0-9]+' "$PT_DIR/$1.err" 2>/dev/null | grep -Eo '[0-9]+$'; }
 
 tb_step "start: salloc -t 1 and sbatch -t 1"
 ps=$(lt_port)

@@ -16,10 +16,6 @@ set -euo pipefail
 tb_up
 lt_init
 
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
-running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
 
 tb_step "a batch job with a connection through its forwarder"
 port=$(lt_port)

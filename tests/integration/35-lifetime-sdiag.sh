@@ -22,7 +22,6 @@ lt_init
 # The window is a little short of 60 s: a forwarder that polls every 30 s is then seen at most
 # twice whatever its phase (at exactly 60 s it could be seen at both edges).
 N_RUN=6 N_PEND=4 WINDOW=59.5
-running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
 declare -A JOB=() FWD=() DEST=()
 RUN=() PEND=()
 

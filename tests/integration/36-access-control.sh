@@ -20,10 +20,6 @@ set -euo pipefail
 tb_up
 lt_init
 
-row_is() {   # PID "JOB STATE DEST CONNS"
-    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
-}
-running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
 
 # rogue NAME NODE AS ADDR   a probe that must be closed at once; ADDR: its source address, which
 #   the forwarder's log must name

@@ -343,3 +343,13 @@ lt_ctld_start() {
     tb__start slurmctld login slurmctld -D -f "$SLURM_CONF"
     tb_wait 30 "slurmctld to answer ping" tb__ctld_up || { tb__daemon_died slurmctld "$TB__LAST_PID"; return 1; }
 }
+
+# Shared by the lifetime tests:
+# row_is PID "JOB STATE DEST CONNS"   pv-forwarder --list shows that row for the forwarder PID
+row_is() {
+    [ "$(lt_list | awk -v p="$1" '$NF == p { print $1, $2, $4, $5 }')" = "$2" ]
+}
+# running JOBID   the job is RUNNING
+running() { [ "$(tb_job_state "$1")" = RUNNING ]; }
+# granted NAME   the job id salloc NAME was granted (from its stderr)
+granted() { grep -Eo 'Granted job allocation [0-9]+' "$PT_DIR/$1.err" 2>/dev/null | grep -Eo '[0-9]+$'; }
