@@ -102,6 +102,17 @@ void service_free(struct service *svc)
 static void conn_try_dest(struct conn *c);
 static void conn_try_addr(struct conn *c);
 
+/* The three events every connection has (some NULL if allocation failed). */
+static void conn_free_events(struct conn *c)
+{
+	if (c->wait_ev)
+		event_free(c->wait_ev);
+	if (c->retry_ev)
+		event_free(c->retry_ev);
+	if (c->gone_ev)
+		event_free(c->gone_ev);
+}
+
 /* Frees c and everything it holds, without a log line. */
 static void conn_free(struct conn *c)
 {
@@ -110,12 +121,7 @@ static void conn_free(struct conn *c)
 		resolver_cancel(l->rs, c->rq);
 	if (c->ai_list)
 		freeaddrinfo(c->ai_list);
-	if (c->wait_ev)
-		event_free(c->wait_ev);
-	if (c->retry_ev)
-		event_free(c->retry_ev);
-	if (c->gone_ev)
-		event_free(c->gone_ev);
+	conn_free_events(c);
 	if (c->sfd >= 0)
 		close(c->sfd);
 	if (c->cfd >= 0)
@@ -432,14 +438,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 		c->gone_ev = event_new(l->base, fd, EV_CLOSED, on_client_gone, c);
 	}
 	if (!c || !c->wait_ev || !c->retry_ev || !c->gone_ev) {
-		if (c) {
-			if (c->wait_ev)
-				event_free(c->wait_ev);
-			if (c->retry_ev)
-				event_free(c->retry_ev);
-			if (c->gone_ev)
-				event_free(c->gone_ev);
-		}
+		if (c)
+			conn_free_events(c);
 		free(c);
 		refuse(l, fd, peer, "out of memory");
 		return;
