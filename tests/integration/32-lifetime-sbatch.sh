@@ -81,6 +81,18 @@ lt_list_check "no-job, sbatch failed" "$pid" gone
 pt_check_match 'exiting: .*no job was submitted' "$(lt_log "$pid")" "no-job: the forwarder's log says why it went"
 lt_show_log "$pid" 4
 
+# release X JOB FWD PORT NODE   release held job JOB of pair member X: it runs on NODE, its
+#   forwarder FWD binds by HELLO, its bytes reach desktop:PORT, --list shows the connection
+release() {
+    local x=$1 job=$2 fwd=$3 port=$4 node=$5
+    tb_run login scontrol release "$job"
+    tb_wait 20 "job $job to run" running "$job" || pt_bad "pair: job $job is $(tb_job_state "$job")"
+    lt_wait_log "$fwd" "job $job: bound \(HELLO\)" 10 || pt_bad "pair: forwarder $x did not bind to job $job by HELLO"
+    tb_wait 20 "job $job's connection to reach desktop:$port" tb__file_matches "$TB_LOGS/recorder-$port.log" "^data .*hello from job $job on $node" ||
+        pt_bad "pair: job $job's bytes did not reach desktop:$port: $(lt_recorded "$port")"
+    tb_wait 5 "--list to show $x with its connection" row_is "$fwd" "$job running desktop:$port 1" || true
+}
+
 tb_step "pair: two sbatch --pv-forward at once from one shell"
 pa=$(lt_port) pb=$(lt_port)
 lt_recorder "$pa"
@@ -115,21 +127,11 @@ lt_wait_log "$fb" 'waiting for the job to start: 2 candidate jobs' 10 &&
 lt_list_check "pair, both held: a" "$fa" - waiting "desktop:$pa" 0 "$la"
 lt_list_check "pair, both held: b" "$fb" - waiting "desktop:$pb" 0 "$lb"
 
-tb_run login scontrol release "$jb"
-tb_wait 20 "job $jb to run" running "$jb" || pt_bad "pair: job $jb is $(tb_job_state "$jb")"
-lt_wait_log "$fb" "job $jb: bound \(HELLO\)" 10 || pt_bad "pair: forwarder b did not bind to job $jb by HELLO"
-tb_wait 20 "job $jb's connection to reach desktop:$pb" tb__file_matches "$TB_LOGS/recorder-$pb.log" "^data .*hello from job $jb on compute2" ||
-    pt_bad "pair: job $jb's bytes did not reach desktop:$pb: $(lt_recorded "$pb")"
-tb_wait 5 "--list to show b with its connection" row_is "$fb" "$jb running desktop:$pb 1" || true
+release b "$jb" "$fb" "$pb" compute2
 lt_list_check "pair, b released: b" "$fb" "$jb" running "desktop:$pb" 1 "$lb"
 lt_list_check "pair, b released: a" "$fa" - waiting "desktop:$pa" 0 "$la"
 
-tb_run login scontrol release "$ja"
-tb_wait 20 "job $ja to run" running "$ja" || pt_bad "pair: job $ja is $(tb_job_state "$ja")"
-lt_wait_log "$fa" "job $ja: bound \(HELLO\)" 10 || pt_bad "pair: forwarder a did not bind to job $ja by HELLO"
-tb_wait 20 "job $ja's connection to reach desktop:$pa" tb__file_matches "$TB_LOGS/recorder-$pa.log" "^data .*hello from job $ja on compute1" ||
-    pt_bad "pair: job $ja's bytes did not reach desktop:$pa: $(lt_recorded "$pa")"
-tb_wait 5 "--list to show a with its connection" row_is "$fa" "$ja running desktop:$pa 1" || true
+release a "$ja" "$fa" "$pa" compute1
 lt_list_check "pair, both running: a" "$fa" "$ja" running "desktop:$pa" 1 "$la"
 lt_list_check "pair, both running: b" "$fb" "$jb" running "desktop:$pb" 1 "$lb"
 pt_check_eq "reply: desktop-$pa" "$(grep '^reply' "$PT_DIR/pair-a.job.out" || true)" "pair: job $ja read its own desktop's banner"
