@@ -12,7 +12,7 @@
 
 enum opt_id {
 	O_CONFIG, O_FOREGROUND, O_DEBUG, O_HELP, O_VERSION, O_JOB, O_TO,
-	O_LISTEN, O_PORTS, O_ALLOW, O_HOLD, O_MAX_CONNS, O_READY_FD,
+	O_LISTEN, O_PORTS, O_ALLOW, O_HOLD, O_FIN_TIMEOUT, O_MAX_CONNS, O_READY_FD,
 	O_LIFELINE_FD, O_SLURM_JOB, O_JOB_ID, O_PIDFILE, O_STARTER, O_CONTROL,
 	O_LIST, O_COUNT
 };
@@ -37,6 +37,7 @@ static const struct opt opts[] = {
 	{ O_PORTS,        0,  "ports",       1, 1 },
 	{ O_ALLOW,        0,  "allow",       1, 1 },
 	{ O_HOLD,         0,  "hold",        1, 0 },
+	{ O_FIN_TIMEOUT,  0,  "fin-timeout", 1, 0 },
 	{ O_MAX_CONNS,    0,  "max-conns",   1, 0 },
 	{ O_READY_FD,     0,  "ready-fd",    1, 1 },
 	{ O_LIFELINE_FD,  0,  "lifeline-fd", 1, 1 },
@@ -175,6 +176,11 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 			return fail(err, errlen, "--hold needs seconds 0-%u, not '%s'", JOBARGS_MAX_HOLD_S, v);
 		a->hold_s = (unsigned)n;
 		break;
+	case O_FIN_TIMEOUT:
+		if (parse_ulong(v, 1, JOBARGS_MAX_FIN_S, &n) != 0)
+			return fail(err, errlen, "--fin-timeout needs seconds 1-%u, not '%s'", JOBARGS_MAX_FIN_S, v);
+		a->fin_timeout_s = (unsigned)n;
+		break;
 	case O_MAX_CONNS:
 		if (parse_ulong(v, 1, JOBARGS_MAX_MAX_CONNS, &n) != 0)
 			return fail(err, errlen, "--max-conns needs a number 1-%u, not '%s'", JOBARGS_MAX_MAX_CONNS, v);
@@ -274,6 +280,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 
 	memset(&a, 0, sizeof a);
 	a.hold_s = JOBARGS_DEFAULT_HOLD_S;
+	a.fin_timeout_s = JOBARGS_DEFAULT_FIN_S;
 	a.max_conns = JOBARGS_DEFAULT_MAX_CONNS;
 	a.ready_fd = a.lifeline_fd = -1;
 	snprintf(a.listen, sizeof a.listen, "%s", JOBARGS_DEFAULT_LISTEN);

@@ -2,10 +2,11 @@
  * I/O, no name resolution, no global state such as getopt's optind).
  *
  *   portfwd mode: -c/--config FILE [-g/--foreground] [-d/--debug]...
- *                 [--hold SECONDS] [--max-conns N] [--pidfile FILE]
+ *                 [--hold SECONDS] [--fin-timeout SECONDS] [--max-conns N]
+ *                 [--pidfile FILE]
  *   job mode:     --job --to HOST:PORT [--listen ADDR] [--ports LO-HI]
  *                 [--allow SRC[,SRC...]] [--slurm-job [--job-id ID]]
- *                 [--hold SECONDS] [--max-conns N] [--ready-fd FD]
+ *                 [--hold SECONDS] [--fin-timeout SECONDS] [--max-conns N] [--ready-fd FD]
  *                 [--lifeline-fd FD] [--foreground] [-d]... [--pidfile FILE]
  *                 [--starter srun|sbatch|salloc] [--control]   (with --slurm-job)
  *   list mode:    --list [-d]...   (the caller's forwarders)
@@ -41,6 +42,8 @@ enum pvf_starter {
 
 #define JOBARGS_DEFAULT_HOLD_S     60u   /* hold a client this long while the destination is down */
 #define JOBARGS_MAX_HOLD_S         86400u
+#define JOBARGS_DEFAULT_FIN_S      60u   /* close a half-closed pair after this long without traffic */
+#define JOBARGS_MAX_FIN_S          86400u
 #define JOBARGS_DEFAULT_MAX_CONNS  256u
 #define JOBARGS_MAX_MAX_CONNS      65536u
 #define JOBARGS_DEFAULT_LISTEN     "0.0.0.0"
@@ -52,6 +55,7 @@ struct jobargs {
 	const char *config;       /* -c FILE (points into argv), portfwd mode */
 	const char *pidfile;      /* --pidfile FILE (points into argv) or NULL */
 	unsigned hold_s;          /* --hold, default JOBARGS_DEFAULT_HOLD_S */
+	unsigned fin_timeout_s;   /* --fin-timeout, 1.., default JOBARGS_DEFAULT_FIN_S */
 	unsigned max_conns;       /* --max-conns, default JOBARGS_DEFAULT_MAX_CONNS */
 
 	/* job mode only */

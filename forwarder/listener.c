@@ -167,7 +167,7 @@ static void conn_connected(struct conn *c, int fd)
 	c->ai_list = c->ai = NULL;
 	sock_tune(c->cfd);
 	sock_tune(fd);
-	c->relay = relay_new(c->l->base, c->cfd, fd, on_relay_done, c);
+	c->relay = relay_new(c->l->base, c->cfd, fd, c->svc->fin_idle_s, on_relay_done, c);
 	c->cfd = c->sfd = -1;         /* the relay owns (or has closed) both */
 	if (!c->relay)
 		conn_close(c, "out of memory or file descriptors");

@@ -45,6 +45,7 @@ struct service {                /* what a group of listening sockets does */
 	struct sockaddr_storage source;  /* bind outgoing connections here ... */
 	socklen_t source_len;            /* ... when > 0 */
 	int hold_s;                      /* -1: hold while the client stays (portfwd "fragile") */
+	unsigned fin_idle_s;             /* --fin-timeout: close a half-closed, idle pair */
 };
 
 void service_free(struct service *svc);

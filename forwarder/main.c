@@ -35,7 +35,8 @@
 #define CONFIG_MAX_BYTES (1024 * 1024)
 
 static const char usage_text[] =
-"Usage: " PROGNAME " -c FILE [-g] [-d]... [--hold SECONDS] [--max-conns N] [--pidfile FILE]\n"
+"Usage: " PROGNAME " -c FILE [-g] [-d]... [--hold SECONDS] [--fin-timeout SECONDS]\n"
+"                           [--max-conns N] [--pidfile FILE]\n"
 "       " PROGNAME " --job --to HOST:PORT [job options] [-g] [-d]...\n"
 "       " PROGNAME " --list\n"
 "       " PROGNAME " -h | -v\n"
@@ -76,6 +77,10 @@ static const char usage_text[] =
 "both modes:\n"
 "  --hold SECONDS        hold a client (unread) while its destination is down, retrying\n"
 "                        every second, for up to SECONDS (default %u, 0-%u)\n"
+"  --fin-timeout SECONDS once one side of a connection has closed its sending side\n"
+"                        (FIN), close the connection when no byte has moved either\n"
+"                        way for SECONDS (default %u, 1-%u); traffic the other way\n"
+"                        keeps it open\n"
 "  --max-conns N         refuse connections beyond N open ones (default %u)\n"
 "  --pidfile FILE        write the process id to FILE; removed at exit\n"
 "  -g, --foreground      stay in the foreground and log to stderr; otherwise detach\n"
@@ -368,10 +373,10 @@ static int run(const struct jobargs *a, struct setup *st)
 	if (a->mode == PVF_MODE_JOB) {
 		char to[HOSTPORT_HOST_MAX + 16];
 		hostport_format(to, sizeof to, a->to.host, a->to.port);
-		info("forwarding to %s%s%s, hold %u s, at most %u connections", to,
+		info("forwarding to %s%s%s, hold %u s, FIN timeout %u s, at most %u connections", to,
 		     st->allow_any ? "" : ", allowed sources only",
 		     a->slurm_job ? " (--slurm-job: the job's nodes are not known yet)" : "",
-		     a->hold_s, a->max_conns);
+		     a->hold_s, a->fin_timeout_s, a->max_conns);
 	}
 	if (ready_fd >= 0) {
 		if (job_control_port(job))
@@ -413,7 +418,8 @@ int main(int argc, char **argv)
 	if (jobargs_parse(argc, argv, &a, err, sizeof err) < 0)
 		fatal(EXIT_USAGE, "%s (see --help)", err);
 	if (a.mode == PVF_MODE_HELP) {
-		printf(usage_text, JOBARGS_DEFAULT_HOLD_S, JOBARGS_MAX_HOLD_S, JOBARGS_DEFAULT_MAX_CONNS,
+		printf(usage_text, JOBARGS_DEFAULT_HOLD_S, JOBARGS_MAX_HOLD_S, JOBARGS_DEFAULT_FIN_S,
+		       JOBARGS_MAX_FIN_S, JOBARGS_DEFAULT_MAX_CONNS,
 		       EXIT_OK, EXIT_RUNTIME, EXIT_USAGE);
 		return EXIT_OK;
 	}
@@ -438,7 +444,7 @@ int main(int argc, char **argv)
 		if (fwd_config_parse_buf(text, len, a.config, &cfg, err, sizeof err) < 0)
 			fatal(EXIT_USAGE, "%s", err);
 		free(text);
-		rc = setup_portfwd(&st, &cfg, a.hold_s, err, sizeof err);
+		rc = setup_portfwd(&st, &cfg, a.hold_s, a.fin_timeout_s, err, sizeof err);
 		fwd_config_free(&cfg);
 	} else {
 		rc = setup_job(&st, &a, err, sizeof err);

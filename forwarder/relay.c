@@ -10,8 +10,9 @@
  *                        socket buffers (and TCP's window) instead of making
  *                        this process grow
  *   src at EOF, empty -> shutdown(dst, SHUT_WR) once; the half is done
- * Both halves done: close.  One done: close when the other idles for
- * RELAY_FIN_IDLE_S.  An error on either socket closes both with a reset. */
+ * Both halves done: close.  One done: close when no byte has moved for
+ * fin_idle_s (the timer restarts on every wake-up that moves bytes).  An
+ * error on either socket closes both with a reset. */
 #define _GNU_SOURCE
 #include "relay.h"
 
@@ -46,7 +47,8 @@ struct half {
 struct relay {
 	struct half h[2];       /* [0] client -> server, [1] server -> client */
 	struct event *fin_timer;
-	uint64_t fin_mark;      /* bytes moved at the last FIN-timer tick */
+	struct timeval fin_idle; /* --fin-timeout */
+	int fin_armed;           /* one half is done: fin_timer runs */
 	int failed;             /* close with a reset */
 	char why[128];
 	relay_done_fn done;
@@ -173,6 +175,7 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 {
 	struct half *h = arg;
 	struct relay *r = h->r;
+	uint64_t moved = h->moved;
 	(void)fd, (void)what;
 
 	if (pump(h) < 0) {
@@ -180,6 +183,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 		r->done(r, r->why, r->arg);          /* frees r */
 		return;
 	}
+	if (r->fin_armed && h->moved != moved)
+		event_add(r->fin_timer, &r->fin_idle);   /* traffic: count the idle time afresh */
 	if (h->eof && h->pending == 0 && !h->shut) {
 		h->shut = 1;                         /* pass the half-close on */
 		if (shutdown(h->dst, SHUT_WR) < 0 && errno != ENOTCONN)
@@ -188,8 +193,8 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 			r->done(r, "closed by both sides", r->arg);
 			return;
 		}
-		r->fin_mark = r->h[0].moved + r->h[1].moved;
-		event_add(r->fin_timer, &(struct timeval){ RELAY_FIN_IDLE_S, 0 });
+		r->fin_armed = 1;
+		event_add(r->fin_timer, &r->fin_idle);
 	}
 	watch(h);
 }
@@ -197,15 +202,9 @@ static void on_io(evutil_socket_t fd, short what, void *arg)
 static void on_fin_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct relay *r = arg;
-	uint64_t total = r->h[0].moved + r->h[1].moved;
 	(void)fd, (void)what;
-	if (total == r->fin_mark) {
-		snprintf(r->why, sizeof r->why, "half-closed and idle for %d s", RELAY_FIN_IDLE_S);
-		r->done(r, r->why, r->arg);
-		return;
-	}
-	r->fin_mark = total;
-	event_add(r->fin_timer, &(struct timeval){ RELAY_FIN_IDLE_S, 0 });
+	snprintf(r->why, sizeof r->why, "half-closed and idle for %ld s", (long)r->fin_idle.tv_sec);
+	r->done(r, r->why, r->arg);
 }
 
 static int half_init(struct relay *r, struct half *h, struct event_base *base,
@@ -242,7 +241,7 @@ static int half_init(struct relay *r, struct half *h, struct event_base *base,
 }
 
 struct relay *relay_new(struct event_base *base, int client_fd, int server_fd,
-			relay_done_fn done, void *arg)
+			unsigned fin_idle_s, relay_done_fn done, void *arg)
 {
 	struct relay *r = calloc(1, sizeof *r);
 	if (!r) {
@@ -252,6 +251,7 @@ struct relay *relay_new(struct event_base *base, int client_fd, int server_fd,
 	}
 	r->done = done;
 	r->arg = arg;
+	r->fin_idle.tv_sec = fin_idle_s;
 	r->h[0].src = r->h[1].dst = client_fd;   /* so relay_free closes them */
 	r->h[0].dst = r->h[1].src = server_fd;
 	r->h[0].pipe[0] = r->h[0].pipe[1] = r->h[1].pipe[0] = r->h[1].pipe[1] = -1;

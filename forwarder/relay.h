@@ -17,10 +17,6 @@ struct relay;
  * and the size of the copy buffer of the read/write fallback). */
 #define RELAY_PIPE_SIZE      (1024 * 1024)
 #define RELAY_COPY_BUF_SIZE  (256 * 1024)
-/* Once one direction has closed, the pair is closed when the other one has
- * moved no byte for this long (no FIN_WAIT/CLOSE_WAIT leak, but a slow reply
- * to a half-closed request still gets through while it keeps flowing). */
-#define RELAY_FIN_IDLE_S     60
 
 /* Called once when the relay is over: both directions closed, an error, or
  * the FIN timeout.  reason is a short phrase for the log ("closed by both
@@ -29,9 +25,13 @@ struct relay;
 typedef void (*relay_done_fn)(struct relay *r, const char *reason, void *arg);
 
 /* Starts relaying between client and server (non-blocking, connected).
+ * fin_idle_s (>= 1, --fin-timeout): once one direction has closed, the pair
+ * is closed when no byte has moved for this long (no FIN_WAIT/CLOSE_WAIT
+ * leak, but a slow reply to a half-closed request still gets through while
+ * it keeps flowing: every byte moved restarts the count).
  * NULL on failure (out of memory/descriptors) - then both are closed. */
 struct relay *relay_new(struct event_base *base, int client_fd, int server_fd,
-			relay_done_fn done, void *arg);
+			unsigned fin_idle_s, relay_done_fn done, void *arg);
 /* Closes both sockets (with a reset after an error) and frees r. */
 void relay_free(struct relay *r);
 /* Bytes delivered so far client -> server (up) and server -> client (down). */

@@ -145,7 +145,7 @@ static int route_from_rule(struct route *rt, const struct fwd_rule *rule, char *
 }
 
 int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_s,
-		  char *err, size_t errlen)
+		  unsigned fin_timeout_s, char *err, size_t errlen)
 {
 	int rc;
 	memset(st, 0, sizeof *st);
@@ -158,6 +158,7 @@ int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_
 			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
 		}
 		svc->hold_s = map->fragile ? -1 : (int)hold_s;
+		svc->fin_idle_s = fin_timeout_s;
 		if (!(svc->routes = calloc(map->nrules, sizeof *svc->routes)))
 			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
 		for (size_t r = 0; r < map->nrules; r++) {
@@ -192,6 +193,7 @@ int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errle
 		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
 	}
 	svc->hold_s = (int)a->hold_s;
+	svc->fin_idle_s = a->fin_timeout_s;
 	if (!(svc->routes = calloc(1, sizeof *svc->routes)) ||
 	    !(svc->routes[0].dest = calloc(1, sizeof *svc->routes[0].dest)))
 		return fail(err, errlen, EXIT_RUNTIME, "out of memory");

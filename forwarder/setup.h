@@ -32,7 +32,7 @@ struct setup {
 
 /* 0, or an exit code (EXIT_RUNTIME, ...) with the reason in err. */
 int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_s,
-		  char *err, size_t errlen);
+		  unsigned fin_timeout_s, char *err, size_t errlen);
 int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errlen);
 /* Hands services, sockets and allowed sources to l (st keeps nothing).
  * 0, or -1 with the reason in err. */

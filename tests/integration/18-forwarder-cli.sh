@@ -18,7 +18,7 @@ fwd_step "--help and -v"
 fwd_run --help
 [ "$FWD_RC" = 0 ] || fwd_fail "--help exited $FWD_RC"
 help=$(cat "$T/run.out" "$T/run.err")
-for flag in --job --to --listen --ports --allow --slurm-job --job-id --hold --max-conns --ready-fd \
+for flag in --job --to --listen --ports --allow --slurm-job --job-id --hold --fin-timeout --max-conns --ready-fd \
 	--lifeline-fd --foreground --debug --config --pidfile --help --version; do
 	grep -q -- "$flag" <<<"$help" || fwd_fail "--help does not document $flag"
 done
@@ -50,6 +50,9 @@ bad "--ports not a range"      "12x"              -- "${J[@]}" --to 127.0.0.1:5 
 bad "--hold not a number"      "abc"              -- "${J[@]}" --to 127.0.0.1:5 --hold abc
 bad "--hold negative"          "-1"               -- "${J[@]}" --to 127.0.0.1:5 --hold -1
 bad "--max-conns 0"            "--max-conns"      -- "${J[@]}" --to 127.0.0.1:5 --max-conns 0
+bad "--fin-timeout 0"          "'0'"              -- "${J[@]}" --to 127.0.0.1:5 --fin-timeout 0
+bad "--fin-timeout 2s"         "'2s'"             -- "${J[@]}" --to 127.0.0.1:5 --fin-timeout 2s
+bad "--fin-timeout, portfwd"   "'86401'"          -- --config /nonexistent/fwd.cfg --fin-timeout 86401
 bad "--allow bad mask"         "127.0.0.1/33"     -- "${J[@]}" --to 127.0.0.1:5 --allow 127.0.0.1/33
 bad "--listen not an address"  "no such addr!"    -- --job --to 127.0.0.1:5 --listen 'no such addr!' --foreground
 bad "--ready-fd not a number"  "x1"               -- "${J[@]}" --to 127.0.0.1:5 --ready-fd x1

@@ -41,6 +41,10 @@ held; 1 on a failed assertion, 2 on bad usage.  Commands:
   stall     writers push both ways while nobody reads; the forwarder's VmRSS
             stays bounded and flat, the writers are held back; afterwards
             every byte arrives
+  finidle   the FIN timeout: one side sends and shuts down its write side,
+            the other goes idle; the pair must be closed --fin-timeout s after
+            the last byte moved (not before, at most --slack s later), and
+            traffic the open way (--keep-alive s of it) must keep it open
   wait-listen  wait (bounded) until a TCP port is listening, or check that it
             is not (--absent)
 """
@@ -1060,6 +1064,95 @@ def cmd_stall(args):
     return report(problems, "stall")
 
 
+def recv_exact(s, n):
+    got = b""
+    while len(got) < n:
+        d = s.recv(n - len(got))
+        if not d:
+            raise Fail("EOF after %d of %d bytes" % (len(got), n))
+        got += d
+    return got
+
+
+def finidle_case(dest, tgt, order, keep_alive, args):
+    """One connection: returns a list of problems (empty when all held)."""
+    T, slack = args.fin_timeout, args.slack
+    c = tgt.connect(timeout=10)
+    dest.sock.settimeout(10)
+    d, _ = dest.sock.accept()
+    d.settimeout(10)
+    # closer: sends, then shuts its write side; other: the side that goes idle (after
+    # keep_alive seconds of sending a little every --interval)
+    closer, other = (c, d) if order == "client-first" else (d, c)
+    cname, oname = ("client", "destination") if order == "client-first" else ("destination", "client")
+    name = "%s, %g s of traffic" % (order, keep_alive)
+    problems = []
+    try:
+        closer.sendall(b"q" * 1000)
+        t_shut = time.monotonic()
+        closer.shutdown(socket.SHUT_WR)
+        check(recv_exact(other, 1000) == b"q" * 1000, "%s: the 1000 bytes arrived changed" % name)
+        check(other.recv(1) == b"", "%s: no EOF after the %s's 1000 bytes" % (name, cname))
+        t_eof = time.monotonic()            # the forwarder has passed the FIN on: its timer runs
+        lo, hi, sent = t_shut, t_eof, 0     # the last byte moved between lo and hi
+        t_end = time.monotonic() + keep_alive
+        while time.monotonic() < t_end:
+            time.sleep(args.interval)
+            lo = time.monotonic()
+            other.sendall(b"k" * 100)
+            sent += 100
+            check(recv_exact(closer, 100) == b"k" * 100, "%s: keep-alive bytes changed" % name)
+            hi = time.monotonic()
+        if keep_alive:
+            log("finidle: %s: %d bytes %s -> %s in %.1f s, %.1f x the FIN timeout after the FIN: "
+                "the pair stayed open" % (name, sent, oname, cname, hi - t_shut, (hi - t_shut) / T))
+        # now nothing moves: the closer must see the forwarder's close (EOF) T s after the last byte
+        closer.settimeout(T + slack + 10)
+        try:
+            d_ = closer.recv(1)
+            how = "eof" if d_ == b"" else "%d unexpected bytes" % len(d_)
+        except ConnectionResetError:
+            how = "reset"
+        except socket.timeout:
+            how = "still open"
+        t_close = time.monotonic()
+        log("finidle: %s: the %s saw the forwarder's close (%s) %.3f s after the last byte moved "
+            "(%.3f-%.3f s; --fin-timeout %g, slack %g)"
+            % (name, cname, how, (t_close - lo + t_close - hi) / 2, t_close - hi, t_close - lo, T, slack))
+        check(how == "eof", "%s: the %s's read ended with %s, not EOF" % (name, cname, how))
+        check(t_close - lo >= T, "%s: closed %.3f s after the last byte: before the FIN timeout of %g s"
+              % (name, t_close - lo, T))
+        check(t_close - hi <= T + slack, "%s: closed %.3f s after the last byte: more than %g s after "
+              "the FIN timeout of %g s" % (name, t_close - hi, slack, T))
+        # the other side's socket is closed as well: its writes are answered with a reset
+        t0 = time.monotonic()
+        err = None
+        while err is None and time.monotonic() - t0 < 3:
+            try:
+                other.send(b"x")
+                time.sleep(0.05)
+            except OSError as e:
+                err = e.strerror or str(e)
+        check(err is not None, "%s: the %s can still send 3 s after the close" % (name, oname))
+        log("finidle: %s: the %s's writes fail too (%s)" % (name, oname, err))
+    except (Fail, OSError) as e:
+        problems.append(str(e) if isinstance(e, Fail) else "%s: %s: %s" % (name, type(e).__name__, e))
+    for x in (c, d):
+        x.close()
+    return problems
+
+
+def cmd_finidle(args):
+    dest, tgt = setup(args, listen_now=False)
+    dest.sock.listen(16)                 # accepted here, not by DestServer's protocol
+    problems = []
+    for order in args.orders.split(","):
+        for keep_alive in ([0.0, args.keep_alive] if args.keep_alive else [0.0]):
+            problems += finidle_case(dest, tgt, order, keep_alive, args)
+    dest.close()
+    return report(problems, "finidle")
+
+
 def cmd_wait_listen(args):
     deadline = time.monotonic() + args.timeout
 
@@ -1156,6 +1249,16 @@ def main(argv):
     sp.add_argument("--growth-limit-kib", type=int, default=512)
     sp.add_argument("--writer-limit-mib", type=float, default=2.0)
     sp.set_defaults(fn=cmd_stall)
+
+    sp = common(sub.add_parser("finidle"))
+    sp.add_argument("--fin-timeout", type=float, required=True, help="the forwarder's --fin-timeout")
+    sp.add_argument("--slack", type=float, default=1.0, help="allowed lateness of the close")
+    sp.add_argument("--orders", default="client-first,server-first",
+                    help="who shuts down first: client-first, server-first or both")
+    sp.add_argument("--keep-alive", type=float, default=0.0,
+                    help="also a case with this many seconds of traffic the open way first")
+    sp.add_argument("--interval", type=float, default=0.5, help="between keep-alive sends")
+    sp.set_defaults(fn=cmd_finidle)
 
     sp = sub.add_parser("wait-listen")
     sp.add_argument("--port", type=int, required=True)

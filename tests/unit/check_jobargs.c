@@ -25,6 +25,8 @@ START_TEST(portfwd_minimal)
 	ck_assert_int_eq(a.foreground, 0);
 	ck_assert_int_eq(a.debug, 0);
 	ck_assert_uint_eq(a.hold_s, JOBARGS_DEFAULT_HOLD_S);
+	ck_assert_uint_eq(a.fin_timeout_s, JOBARGS_DEFAULT_FIN_S);
+	ck_assert_uint_eq(JOBARGS_DEFAULT_FIN_S, 60);
 	ck_assert_uint_eq(a.max_conns, JOBARGS_DEFAULT_MAX_CONNS);
 	ck_assert_ptr_null(a.pidfile);
 	ck_assert_int_eq(a.ready_fd, -1);
@@ -50,9 +52,10 @@ START_TEST(portfwd_spellings)
 	jobargs_free(&a);
 
 	ck_assert_int_eq(PARSE(&a, err, "--config", "z.cfg", "--hold", "0", "--max-conns=3",
-			       "--pidfile", "/run/p.pid", "--"), 0);
+			       "--pidfile", "/run/p.pid", "--fin-timeout=1", "--"), 0);
 	ck_assert_str_eq(a.config, "z.cfg");
 	ck_assert_uint_eq(a.hold_s, 0);
+	ck_assert_uint_eq(a.fin_timeout_s, 1);
 	ck_assert_uint_eq(a.max_conns, 3);
 	ck_assert_str_eq(a.pidfile, "/run/p.pid");
 	jobargs_free(&a);
@@ -89,7 +92,7 @@ START_TEST(job_full)
 			       "--allow", "10.1.0.0/16,node7", "--allow=fe80::1",
 			       "--slurm-job", "--job-id", "4242", "--hold", "90",
 			       "--max-conns", "8", "--ready-fd", "5", "--lifeline-fd=0",
-			       "--foreground", "-d", "--pidfile", "p"), 0);
+			       "--foreground", "-d", "--pidfile", "p", "--fin-timeout", "86400"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_JOB);
 	ck_assert_str_eq(a.to.host, "desk.example.org");
 	ck_assert_uint_eq(a.to.port, 11111);
@@ -103,6 +106,7 @@ START_TEST(job_full)
 	ck_assert_int_eq(a.slurm_job, 1);
 	ck_assert_uint_eq(a.job_id, 4242);
 	ck_assert_uint_eq(a.hold_s, 90);
+	ck_assert_uint_eq(a.fin_timeout_s, 86400);
 	ck_assert_uint_eq(a.max_conns, 8);
 	ck_assert_int_eq(a.ready_fd, 5);
 	ck_assert_int_eq(a.lifeline_fd, 0);
@@ -130,6 +134,8 @@ START_TEST(job_defaults)
 	ck_assert_int_eq(a.ready_fd, -1);
 	ck_assert_int_eq(a.lifeline_fd, -1);
 	ck_assert_int_eq(a.foreground, 0);
+	ck_assert_uint_eq(a.hold_s, JOBARGS_DEFAULT_HOLD_S);
+	ck_assert_uint_eq(a.fin_timeout_s, JOBARGS_DEFAULT_FIN_S);
 	jobargs_free(&a);
 
 	/* a single port is a range of one; an option may come before --job */
@@ -160,6 +166,18 @@ static const struct {
 	{ { "-c", "a", "--ready-fd", "3" }, "--ready-fd is only valid with --job" },
 	{ { "-c", "a", "--hold", "-1" }, "--hold needs seconds" },
 	{ { "-c", "a", "--hold", "86401" }, "--hold needs seconds" },
+	{ { "-c", "a", "--fin-timeout", "0" }, "--fin-timeout needs seconds 1-86400, not '0'" },
+	{ { "-c", "a", "--fin-timeout", "86401" }, "--fin-timeout needs seconds 1-86400, not '86401'" },
+	{ { "-c", "a", "--fin-timeout", "-5" }, "not '-5'" },
+	{ { "-c", "a", "--fin-timeout", "+5" }, "not '+5'" },
+	{ { "-c", "a", "--fin-timeout", "5s" }, "not '5s'" },
+	{ { "-c", "a", "--fin-timeout", " 5" }, "not ' 5'" },
+	{ { "-c", "a", "--fin-timeout", "0x10" }, "not '0x10'" },
+	{ { "-c", "a", "--fin-timeout=" }, "--fin-timeout needs seconds 1-86400, not ''" },
+	{ { "-c", "a", "--fin-timeout" }, "--fin-timeout needs a value" },
+	{ { "-c", "a", "--fin-timeout", "5", "--fin-timeout", "6" }, "--fin-timeout given twice" },
+	{ { "--job", "--to", "h:1", "--fin-timeout", "99999999999999999999" }, "--fin-timeout needs seconds" },
+	{ { "--list", "--fin-timeout", "5" }, "--list takes no option but -d" },
 	{ { "-c", "a", "--max-conns", "0" }, "--max-conns needs" },
 	{ { "-c", "a", "--max-conns", "12x" }, "--max-conns needs" },
 	{ { "--job" }, "--job needs --to" },
