@@ -89,6 +89,13 @@ struct job {
 	size_t last_candidates;    /* candidates the last search found (SIZE_MAX: none yet) */
 	int eof;                   /* the lifeline said EOF */
 	time_t eof_time;
+	/* sbatch: the submission window (jobrules_by_order), ns since the epoch */
+	int submit_lock;           /* the state directory's submit lock, -1 */
+	int64_t submit_from, submit_to;
+	int order_wait_s;          /* next retry while a sibling's sbatch runs */
+	char order_why[100];       /* the last reason it could not tell (logged once) */
+	int inferred;              /* bound by the order, not yet by the job's HELLO:
+				      nobody may connect until the HELLO comes */
 	int rpc_failing;           /* the last RPC failed (logged once) */
 	int draining;
 
@@ -106,6 +113,13 @@ static double mono(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int64_t wall_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 /* ---- the state file */
@@ -137,6 +151,9 @@ static void write_state(struct job *j)
 	r.started = j->started;
 	r.updated = time(NULL);
 	r.rpcs = j->sj ? slurmjob_rpcs(j->sj) : 0;
+	r.sid = j->sid;
+	r.submit_from = j->submit_from;
+	r.submit_to = j->submit_to;
 	state_write(j->st, &r);
 	snprintf(j->last_state, sizeof j->last_state, "%s", r.state);
 	j->last_bound = j->bound;
@@ -210,11 +227,12 @@ static void addrs_text(const struct cidr *list, size_t n, char *buf, size_t len)
 }
 
 /* Sets who may connect: the job's addresses while it is active, nobody
- * otherwise. */
+ * otherwise -- and nobody while the binding is only inferred: a wrong
+ * guess must not open the desktop to another job's nodes. */
 static void apply_allowed(struct job *j)
 {
 	struct listener *l = fwd_listener(j->f);
-	if (j->phase == JOB_PHASE_ACTIVE)
+	if (j->phase == JOB_PHASE_ACTIVE && !j->inferred)
 		listener_set_allowed(l, j->addrs, j->naddrs);
 	else
 		listener_set_allowed(l, NULL, 0);
@@ -288,7 +306,10 @@ static void update_bound(struct job *j, const struct sj_answer *a)
 	    strcmp(old_state, j->state_name) == 0)
 		return;
 	apply_allowed(j);
-	if (j->phase == JOB_PHASE_ACTIVE) {
+	if (j->phase == JOB_PHASE_ACTIVE && j->inferred) {
+		info("job %" PRIu32 ": %s on %s: nobody may connect until the job's HELLO",
+		     j->bound, j->state_name, j->nodes ? j->nodes : "(no nodes)");
+	} else if (j->phase == JOB_PHASE_ACTIVE) {
 		addrs_text(j->addrs, j->naddrs, text, sizeof text);
 		info("job %" PRIu32 ": %s on %s: %s may connect", j->bound, j->state_name,
 		     j->nodes ? j->nodes : "(no nodes)", j->naddrs ? text : "no address");
@@ -299,6 +320,44 @@ static void update_bound(struct job *j, const struct sj_answer *a)
 }
 
 static void watch_starter(struct job *j);
+
+/* Forgets an inferred binding: the job's own HELLO or BYE named another. */
+static void unbind(struct job *j, uint32_t told)
+{
+	info("job %" PRIu32 ": not ours after all (the job's steps name job %" PRIu32
+	     "); unbound", j->bound, told);
+	j->bound = 0;
+	j->inferred = 0;
+	free(j->ids);
+	j->ids = NULL;
+	j->nids = 0;
+	free(j->nodes);
+	j->nodes = NULL;
+	free(j->addrs);
+	j->addrs = NULL;
+	j->naddrs = 0;
+	j->phase = JOB_PHASE_WAITING;
+	j->state_name[0] = '\0';
+	apply_allowed(j);
+	write_state(j);
+}
+
+/* The job's own step said HELLO (or BYE) for the inferred job. */
+static void confirm(struct job *j, const char *how)
+{
+	if (!j->inferred)
+		return;
+	j->inferred = 0;
+	info("job %" PRIu32 ": confirmed (%s)", j->bound, how);
+	apply_allowed(j);
+	if (j->phase == JOB_PHASE_ACTIVE) {
+		char text[600];
+		addrs_text(j->addrs, j->naddrs, text, sizeof text);
+		info("job %" PRIu32 ": %s on %s: %s may connect", j->bound, j->state_name,
+		     j->nodes ? j->nodes : "(no nodes)", j->naddrs ? text : "no address");
+	}
+	write_state(j);
+}
 
 static void bind_to(struct job *j, uint32_t id, const char *how)
 {
@@ -417,7 +476,10 @@ static void on_request(uint64_t ctl_id, const struct ctl_req *req, const struct 
 		reply(j, &now, "the forwarder is shutting down");
 		return;
 	}
+	if (j->inferred && !knows(j, req->job_id))
+		unbind(j, req->job_id);
 	if (req->verb == CTL_HELLO && knows(j, req->job_id) && j->phase == JOB_PHASE_ACTIVE &&
+	    !j->inferred &&
 	    (cidr_list_match(j->addrs, j->naddrs, peer) || mono() - j->loaded_at < JOB_HELLO_FRESH_S)) {
 		reply(j, &now, NULL);    /* the usual case: a step of the bound job */
 		return;
@@ -479,11 +541,13 @@ static void serve_waiters(struct job *j, const struct sj_answer *a, const char *
 				reply(j, w, reason);
 			} else {
 				reply(j, w, NULL);
+				confirm(j, "HELLO");
 			}
 		} else {          /* BYE about our job */
 			char st[48];
 			jobrules_state_name(rec->job_state, st, sizeof st);
 			reply(j, w, NULL);
+			confirm(j, "BYE");
 			if (jobrules_bye_stays(rec->job_state)) {
 				info("job %" PRIu32 ": its batch script ended, but the job was requeued "
 				     "(%s): staying", j->bound, st);
@@ -596,6 +660,35 @@ static void arm_poll(struct job *j, int seconds)
 	event_add(j->poll_ev, &tv);
 }
 
+/* sbatch: binds to the candidate the order of the session's sbatch says
+ * is ours (jobrules_by_order), so that a job cancelled before it ever
+ * started ends its forwarder; the job's HELLO confirms it later. */
+static enum order_answer by_order(struct job *j, const struct sj_answer *a,
+				  const struct cand_rules *r)
+{
+	if (j->starter != PVF_STARTER_SBATCH || !j->eof)
+		return ORDER_UNKNOWN;
+	struct submit_window self = { (long)getpid(), j->sid, 1, j->submit_from, j->submit_to };
+	struct submit_window *others = NULL;
+	size_t nothers = state_unbound(&others);
+	uint32_t id = 0;
+	const char *why = NULL;
+	enum order_answer ans = jobrules_by_order(&self, others, nothers, a->recs, a->nrecs, r,
+						  &id, &why);
+	free(others);
+	if (ans == ORDER_BOUND) {
+		j->inferred = 1;
+		bind_to(j, id, "the order of this session's sbatch; nobody may connect "
+			"until its HELLO");
+		load(j, id, 0, "order");
+	} else if (strcmp(why, j->order_why) != 0) {
+		/* once per reason: the poll asks again every 30 s */
+		info("the order of submission does not tell which job is ours yet: %s", why);
+		snprintf(j->order_why, sizeof j->order_why, "%s", why);
+	}
+	return ans;
+}
+
 static void on_user_answer(const struct sj_answer *a, void *arg)
 {
 	struct job *j = arg;
@@ -620,8 +713,8 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	r.nclaimed = state_claimed(&claimed);
 	r.claimed = claimed;
 	size_t n = jobrules_count_candidates(a->recs, a->nrecs, &r, &first);
-	free(claimed);
 	if (n == 0) {
+		free(claimed);
 		char why[100];
 		snprintf(why, sizeof why, "%s has exited and no job was submitted",
 			 jobargs_starter_name(j->starter));
@@ -633,7 +726,17 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 		info("waiting for the job to start: %zu candidate job%s (%s%" PRIu32 ")", n,
 		     n == 1 ? "" : "s", n == 1 ? "" : "first ", first);
 	j->last_candidates = n;
-	arm_poll(j, j->hinted ? JOB_RETRY_S : JOB_POLL_UNBOUND_S);
+	enum order_answer ord = by_order(j, a, &r);
+	free(claimed);
+	if (ord == ORDER_WAIT) {
+		arm_poll(j, j->order_wait_s);
+		if (j->order_wait_s < JOB_POLL_UNBOUND_S)
+			j->order_wait_s = 2 * j->order_wait_s < JOB_POLL_UNBOUND_S ? 2 * j->order_wait_s
+										: JOB_POLL_UNBOUND_S;
+		return;
+	}
+	if (!j->bound)
+		arm_poll(j, j->hinted ? JOB_RETRY_S : JOB_POLL_UNBOUND_S);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)
@@ -731,6 +834,16 @@ static void on_lifeline_eof(void *arg)
 	struct job *j = arg;
 	j->eof = 1;
 	j->eof_time = time(NULL);
+	if (j->starter == PVF_STARTER_SBATCH && j->submit_from) {
+		/* the window closes (in the state file) before the next sbatch
+		 * may open its own */
+		j->submit_to = wall_ns();
+		write_state(j);
+	}
+	if (j->submit_lock >= 0) {
+		close(j->submit_lock);
+		j->submit_lock = -1;
+	}
 	if (j->starter == PVF_STARTER_SALLOC && !j->bound) {
 		/* no JOB line: the allocation failed, or salloc --no-shell */
 		info("lifeline closed: salloc has exited before its command started; "
@@ -790,6 +903,8 @@ int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
 		return EXIT_RUNTIME;
 	}
 	j->ctl_fd = -1;
+	j->submit_lock = -1;
+	j->order_wait_s = 1;
 	j->starter = a->starter;
 	j->arg_job_id = (uint32_t)a->job_id;
 	j->uid = (uint32_t)getuid();
@@ -848,6 +963,14 @@ int job_start(struct job *j, struct fwd *f, char *err, size_t errlen)
 	}
 	if (!(j->st = state_open(1, why, sizeof why)))
 		error("state directory: %s; `pv-forwarder --list` will not show this forwarder", why);
+	if (j->st && j->starter == PVF_STARTER_SBATCH && !j->arg_job_id) {
+		/* before the ready line: sbatch submits only after it */
+		j->submit_lock = state_submit_lock(j->st, JOB_SUBMIT_LOCK_WAIT_MS, why, sizeof why);
+		if (j->submit_lock >= 0)
+			j->submit_from = wall_ns();
+		else
+			info("submit lock: %s; going on (this job is then known by its HELLO only)", why);
+	}
 	if (j->ctl_port)
 		info("control port %u (HELLO/BYE from the job's steps)", j->ctl_port);
 	info("slurm: %s%s; user %" PRIu32 ", host %s, session %" PRIu32 "%s%s",
@@ -865,6 +988,8 @@ void job_free(struct job *j)
 		return;
 	control_free(j->ctl);
 	slurmjob_free(j->sj);
+	if (j->submit_lock >= 0)
+		close(j->submit_lock);
 	if (j->ctl_fd >= 0)
 		close(j->ctl_fd);
 	if (j->poll_ev)

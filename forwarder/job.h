@@ -50,6 +50,9 @@
  * job is asked about, at most once per JOB_WATCH_LOAD_S. */
 #define JOB_WATCH_MS         500
 #define JOB_WATCH_LOAD_S     1
+/* sbatch: how long a forwarder waits for the user's submit lock (another
+ * sbatch of the user still submitting) before it goes on without it. */
+#define JOB_SUBMIT_LOCK_WAIT_MS 10000
 #define JOB_TOKEN_ENV        "PV_FORWARD_TOKEN"
 
 struct fwd;

@@ -2,6 +2,7 @@
 #include "jobrules.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -174,4 +175,122 @@ size_t jobrules_count_candidates(const struct jobrec *recs, size_t n,
 			*first = id;
 	}
 	return count;
+}
+
+/* ---- the order of a session's sbatch */
+
+#define ORDER_GROUP_MAX 64
+
+static int by_from(const void *a, const void *b)
+{
+	const struct submit_window *x = *(const struct submit_window *const *)a;
+	const struct submit_window *y = *(const struct submit_window *const *)b;
+	return x->from_ns < y->from_ns ? -1 : x->from_ns > y->from_ns;
+}
+
+struct order_cand {
+	uint32_t id;
+	time_t submit;           /* the earliest of its records */
+};
+
+static int by_id(const void *a, const void *b)
+{
+	const struct order_cand *x = a, *y = b;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static time_t ns_to_s(int64_t ns)
+{
+	return (time_t)(ns / 1000000000);
+}
+
+enum order_answer jobrules_by_order(const struct submit_window *self,
+				    const struct submit_window *others, size_t nothers,
+				    const struct jobrec *recs, size_t nrecs,
+				    const struct cand_rules *r, uint32_t *job, const char **why)
+{
+	const struct submit_window *group[ORDER_GROUP_MAX];
+	struct order_cand cand[ORDER_GROUP_MAX];
+	size_t ng = 0, nc = 0, rank = 0;
+
+	*job = 0;
+	if (!self->by_sbatch || !self->sid || !self->from_ns || !self->to_ns) {
+		*why = "not an sbatch of a known session that has exited";
+		return ORDER_UNKNOWN;
+	}
+	group[ng++] = self;
+	for (size_t i = 0; i < nothers; i++) {
+		const struct submit_window *o = &others[i];
+		if (o->pid == self->pid || o->sid != self->sid)
+			continue;
+		if (!o->by_sbatch) {
+			*why = "an srun or salloc of this session is waiting for its job too";
+			return ORDER_UNKNOWN;
+		}
+		if (!o->from_ns) {
+			*why = "a forwarder of this session has no submission window";
+			return ORDER_UNKNOWN;
+		}
+		if (ng == ORDER_GROUP_MAX) {
+			*why = "too many forwarders of this session are waiting";
+			return ORDER_UNKNOWN;
+		}
+		group[ng++] = o;
+	}
+	qsort(group, ng, sizeof group[0], by_from);
+	for (size_t k = 0; k < ng; k++) {
+		if (!group[k]->to_ns) {
+			*why = "another sbatch of this session is still submitting";
+			return ORDER_WAIT;
+		}
+		if (k && group[k]->from_ns <= group[k - 1]->to_ns) {
+			*why = "two sbatch of this session submitted at the same time";
+			return ORDER_UNKNOWN;
+		}
+		if (group[k] == self)
+			rank = k;
+	}
+
+	/* the candidates of the whole group: this session's, in its time span */
+	struct cand_rules gr = *r;
+	gr.sid = self->sid;
+	gr.not_before = ns_to_s(group[0]->from_ns) - 1;
+	gr.not_after = ns_to_s(group[ng - 1]->to_ns) + 1;
+	for (size_t i = 0; i < nrecs; i++) {
+		if (!jobrules_is_candidate(&recs[i], &gr))
+			continue;
+		if (recs[i].alloc_sid != self->sid) {
+			*why = "a candidate job's session is not known";
+			return ORDER_UNKNOWN;
+		}
+		uint32_t id = jobrules_binding_id(&recs[i]);
+		size_t k = 0;
+		while (k < nc && cand[k].id != id)
+			k++;
+		if (k == nc) {
+			if (nc == ORDER_GROUP_MAX) {
+				*why = "too many candidate jobs";
+				return ORDER_UNKNOWN;
+			}
+			cand[nc].id = id;
+			cand[nc++].submit = recs[i].submit_time;
+		} else if (recs[i].submit_time < cand[k].submit) {
+			cand[k].submit = recs[i].submit_time;
+		}
+	}
+	if (nc != ng) {
+		*why = nc < ng ? "fewer candidate jobs than sbatch (a failed or a cancelled submission?)"
+			       : "more candidate jobs than sbatch with --pv-forward";
+		return ORDER_UNKNOWN;
+	}
+	qsort(cand, nc, sizeof cand[0], by_id);
+	for (size_t k = 0; k < ng; k++)
+		if (cand[k].submit < ns_to_s(group[k]->from_ns) - 1 ||
+		    cand[k].submit > ns_to_s(group[k]->to_ns) + 1) {
+			*why = "a candidate job's submit time does not fit the order";
+			return ORDER_UNKNOWN;
+		}
+	*job = cand[rank].id;
+	*why = NULL;
+	return ORDER_BOUND;
 }

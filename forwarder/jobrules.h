@@ -7,7 +7,9 @@
  *                            active (its nodes may connect), finished
  *   jobrules_bye_stays()     BYE: stay because the job was requeued?
  *   jobrules_is_candidate()  sbatch, unbound: could this be our job?
- *   jobrules_check_owner()   HELLO: may this forwarder bind to the job? */
+ *   jobrules_check_owner()   HELLO: may this forwarder bind to the job?
+ *   jobrules_by_order()      sbatch, unbound: which candidate is ours, from
+ *                            the order the session's sbatch ran in? */
 #ifndef PVF_JOBRULES_H
 #define PVF_JOBRULES_H
 
@@ -96,5 +98,38 @@ int jobrules_is_candidate(const struct jobrec *j, const struct cand_rules *r);
  * *first gets the binding id of the first one (when non-NULL). */
 size_t jobrules_count_candidates(const struct jobrec *recs, size_t n,
 				 const struct cand_rules *r, uint32_t *first);
+
+/* One unbound forwarder's submission window, from the state files: its
+ * sbatch submitted the job after from_ns (the forwarder held the session's
+ * submit lock from then) and before to_ns (sbatch exited: the lifeline's
+ * EOF).  Nanoseconds since the epoch, this host's clock; to_ns 0 while
+ * sbatch still runs. */
+struct submit_window {
+	long pid;
+	uint32_t sid;            /* sbatch's session, 0 unknown */
+	int by_sbatch;           /* started by sbatch (not srun/salloc) */
+	int64_t from_ns, to_ns;
+};
+
+enum order_answer {
+	ORDER_BOUND = 0,         /* *job is ours */
+	ORDER_WAIT,              /* a sibling's sbatch still runs: ask again soon */
+	ORDER_UNKNOWN,           /* cannot tell: wait for the job's HELLO */
+};
+
+/* Which candidate job is self's, when a session's sbatch ran one after the
+ * other: slurmctld numbers jobs in the order it accepts them, so the k-th
+ * window (by time) submitted the k-th candidate (by job id) -- provided the
+ * windows do not overlap, every sibling's sbatch has exited, there are as
+ * many candidates as windows (no job from a plain sbatch, no failed
+ * submission) and each candidate's submit_time lies in its window (+-1 s,
+ * slurmctld keeps seconds).  others: the other unbound forwarders of this
+ * user on this host (any session; only self's counts).  r: as for
+ * jobrules_is_candidate; its time window is widened to the group's.  *why
+ * gets a short reason for ORDER_WAIT/ORDER_UNKNOWN (static text). */
+enum order_answer jobrules_by_order(const struct submit_window *self,
+				    const struct submit_window *others, size_t nothers,
+				    const struct jobrec *recs, size_t nrecs,
+				    const struct cand_rules *r, uint32_t *job, const char **why);
 
 #endif

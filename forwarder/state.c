@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "jobrules.h"
 #include "log.h"
 #include "numparse.h"
 
@@ -296,6 +298,52 @@ size_t state_claimed(uint32_t **ids)
 			(*ids)[k++] = list[i].r.job;
 	free(list);
 	return k;
+}
+
+size_t state_unbound(struct submit_window **out)
+{
+	struct entry *list;
+	size_t n = scan(&list, 0), k = 0;
+	long self = (long)getpid();
+	*out = n ? calloc(n, sizeof **out) : NULL;
+	for (size_t i = 0; i < n && *out; i++)
+		if (list[i].r.pid != self && !list[i].r.job) {
+			struct submit_window *w = &(*out)[k++];
+			w->pid = list[i].r.pid;
+			w->sid = list[i].r.sid;
+			w->by_sbatch = strcmp(list[i].r.starter, "sbatch") == 0;
+			w->from_ns = list[i].r.submit_from;
+			w->to_ns = list[i].r.submit_to;
+		}
+	free(list);
+	return k;
+}
+
+int state_submit_lock(struct state *s, int wait_ms, char *err, size_t errlen)
+{
+	int fd = openat(s->dfd, STATE_SUBMIT_LOCK, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		snprintf(err, errlen, "%s/%s: %s", s->dir, STATE_SUBMIT_LOCK, strerror(errno));
+		return -1;
+	}
+	/* a short poll, not a blocking flock: the wait must stay bounded (an
+	 * `sbatch --wait` holds the lock for its job's whole life) */
+	for (int waited = 0;; waited += 20) {
+		if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+			return fd;
+		if (errno != EWOULDBLOCK && errno != EINTR) {
+			snprintf(err, errlen, "%s/%s: %s", s->dir, STATE_SUBMIT_LOCK, strerror(errno));
+			break;
+		}
+		if (waited >= wait_ms) {
+			snprintf(err, errlen, "another sbatch of this user has held %s/%s for %d s",
+				 s->dir, STATE_SUBMIT_LOCK, wait_ms / 1000);
+			break;
+		}
+		nanosleep(&(struct timespec){ 0, 20 * 1000000L }, NULL);
+	}
+	close(fd);
+	return -1;
 }
 
 static int by_start(const void *a, const void *b)

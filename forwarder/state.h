@@ -44,6 +44,21 @@ const char *state_dir(const struct state *s);
  * 0), malloc'd into *ids.  Returns how many. */
 size_t state_claimed(uint32_t **ids);
 
+/* The other live forwarders of the user that are not bound to a job yet,
+ * as submission windows (see jobrules_by_order), malloc'd into *out.
+ * Returns how many. */
+struct submit_window;
+size_t state_unbound(struct submit_window **out);
+
+/* The submit lock of the user's sbatch forwarders (STATE_SUBMIT_LOCK in the
+ * state directory): held by a forwarder from its start until its sbatch
+ * exits, so that the sbatch of one user on one host submit one after the
+ * other, and job ids follow the order of the forwarders' windows.  Waits
+ * at most wait_ms.  The lock's fd, or -1 (not got: timeout or error, in
+ * err) -- the forwarder then goes on without an order. */
+#define STATE_SUBMIT_LOCK "sbatch.lock"
+int state_submit_lock(struct state *s, int wait_ms, char *err, size_t errlen);
+
 /* --list: prints the user's forwarders to out, removes stale entries.
  * Returns an exit code. */
 int state_list(FILE *out);

@@ -13,9 +13,10 @@ size_t staterec_format(char *buf, size_t len, const struct staterec *s)
 	int n = snprintf(buf, len,
 			 "pid=%ld\njob=%" PRIu32 "\nstate=%s\nstarter=%s\nlisten=%s\ncontrol=%u\n"
 			 "dest=%s\nconns=%u\nup=%" PRIu64 "\ndown=%" PRIu64 "\nstarted=%lld\nupdated=%lld\n"
-			 "rpcs=%lu\n",
+			 "rpcs=%lu\nsid=%" PRIu32 "\nsubmit_from=%lld\nsubmit_to=%lld\n",
 			 s->pid, s->job, s->state, s->starter, s->listen, s->control, s->dest,
-			 s->conns, s->up, s->down, (long long)s->started, (long long)s->updated, s->rpcs);
+			 s->conns, s->up, s->down, (long long)s->started, (long long)s->updated, s->rpcs,
+			 s->sid, (long long)s->submit_from, (long long)s->submit_to);
 	if (n < 0 || (size_t)n >= len) {
 		if (len)
 			buf[0] = '\0';
@@ -95,6 +96,14 @@ int staterec_parse(const char *text, struct staterec *s)
 					if (num64(v, &u64) != 0)
 						return -1;
 					s->rpcs = (unsigned long)u64;
+				} else if (strcmp(k, "sid") == 0) {
+					if (num(v, 4294967295UL, &u) != 0)
+						return -1;
+					s->sid = (uint32_t)u;
+				} else if (strcmp(k, "submit_from") == 0 || strcmp(k, "submit_to") == 0) {
+					if (num64(v, &u64) != 0 || u64 > INT64_MAX)
+						return -1;
+					*(k[7] == 'f' ? &s->submit_from : &s->submit_to) = (int64_t)u64;
 				} else if (strcmp(k, "started") == 0 || strcmp(k, "updated") == 0) {
 					if (num64(v, &u64) != 0)
 						return -1;

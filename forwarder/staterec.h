@@ -9,6 +9,9 @@
  *   conns=1  up=123 (bytes to the destination)  down=456 (to the clients)
  *   started=1700000000 (epoch seconds)  updated=1700000100
  *   rpcs=12 (slurmctld RPCs so far)
+ *   sid=4100 (the starter's session, 0 unknown)
+ *   submit_from=1700000000123456789 submit_to=... (sbatch: ns since the epoch
+ *      between which it submitted the job; 0: not known / still running)
  * One key=value a line; unknown keys are ignored when read. */
 #ifndef PVF_STATEREC_H
 #define PVF_STATEREC_H
@@ -31,6 +34,8 @@ struct staterec {
 	uint64_t up, down;
 	time_t started, updated;
 	unsigned long rpcs;
+	uint32_t sid;
+	int64_t submit_from, submit_to;
 };
 
 /* The file's text into buf; its length, or 0 when it does not fit. */

@@ -7,10 +7,13 @@
 #   scancel   sbatch --wrap='sleep 300', scancel once it runs: gone <= 5 s after the scancel.
 #   no-job    sbatch -p nosuchpartition: the submission fails, the forwarder the plugin had
 #             already started is gone <= 2 s after sbatch exited, its log says why.
-#   pair      two `sbatch -H --pv-forward` run concurrently from one shell (one session), each
-#             to its own desktop port and pinned to its own node. Held, both forwarders see two
-#             candidate jobs and stay unbound (--list: `-`, waiting). Released one at a time,
-#             each binds to its own job (--list and its log), the job's connection reaches its
+#   pair      three `sbatch -H --pv-forward` run concurrently from one shell (one session), each
+#             to its own desktop port (a, b pinned to their own node). The forwarders take the
+#             user's submit lock in turn, so the sbatch submit one after the other and each
+#             forwarder binds, while the jobs are still held, to the job the order gives it
+#             (--list: the job id, waiting). c is scancelled before it ever ran: c's forwarder is
+#             gone <= 60 s after the scancel, a's and b's stay. Released one at a time, a and b
+#             are confirmed by their job's HELLO (their log), the job's connection reaches its
 #             own desktop listener, and the other job's node is refused by it (nothing reaches
 #             desktop). Both complete: both forwarders gone <= 5 s.
 # Pending jobs (idle > one poll, scancel <= 60 s) and running jobs surviving polls are covered by
@@ -87,16 +90,17 @@ release() {
     local x=$1 job=$2 fwd=$3 port=$4 node=$5
     tb_run login scontrol release "$job"
     tb_wait 20 "job $job to run" running "$job" || pt_bad "pair: job $job is $(tb_job_state "$job")"
-    lt_wait_log "$fwd" "job $job: bound \(HELLO\)" 10 || pt_bad "pair: forwarder $x did not bind to job $job by HELLO"
+    lt_wait_log "$fwd" "job $job: confirmed \(HELLO\)" 10 || pt_bad "pair: forwarder $x: job $job's HELLO did not confirm it"
     tb_wait 20 "job $job's connection to reach desktop:$port" tb__file_matches "$TB_LOGS/recorder-$port.log" "^data .*hello from job $job on $node" ||
         pt_bad "pair: job $job's bytes did not reach desktop:$port: $(lt_recorded "$port")"
     tb_wait 5 "--list to show $x with its connection" row_is "$fwd" "$job running desktop:$port 1" || true
 }
 
-tb_step "pair: two sbatch --pv-forward at once from one shell"
-pa=$(lt_port) pb=$(lt_port)
+tb_step "pair: three sbatch --pv-forward at once from one shell, one cancelled before it runs"
+pa=$(lt_port) pb=$(lt_port) pc=$(lt_port)
 lt_recorder "$pa"
 lt_recorder "$pb"
+lt_recorder "$pc"
 cat >"$PT_DIR/pair.sbatch" <<EOS
 #!/bin/bash
 python3 $PT_DIR/probe.py "\$PV_FORWARD_HOST" "\$PV_FORWARD_PORT" "hello from job \$SLURM_JOB_ID on \$(hostname)" "$PT_DIR/pair.release" 30
@@ -107,29 +111,47 @@ pt_bg login pair 60 sh -c '
     d=$1
     sbatch -H --parsable --pv-forward="desktop:$2" -w compute1 -o "$d/pair-a.job.out" "$d/pair.sbatch" >"$d/pair-a.out" 2>"$d/pair-a.err" &
     sbatch -H --parsable --pv-forward="desktop:$3" -w compute2 -o "$d/pair-b.job.out" "$d/pair.sbatch" >"$d/pair-b.out" 2>"$d/pair-b.err" &
-    wait' pair "$PT_DIR" "$pa" "$pb"
-pt_bg_wait pair 60 || tb_fail "pair: the two sbatch did not return"
-ja=$(cut -d';' -f1 "$PT_DIR/pair-a.out") jb=$(cut -d';' -f1 "$PT_DIR/pair-b.out")
+    sbatch -H --parsable --pv-forward="desktop:$4" -w compute1 -o "$d/pair-c.job.out" "$d/pair.sbatch" >"$d/pair-c.out" 2>"$d/pair-c.err" &
+    wait' pair "$PT_DIR" "$pa" "$pb" "$pc"
+pt_bg_wait pair 60 || tb_fail "pair: the three sbatch did not return"
+ja=$(cut -d';' -f1 "$PT_DIR/pair-a.out") jb=$(cut -d';' -f1 "$PT_DIR/pair-b.out") jc=$(cut -d';' -f1 "$PT_DIR/pair-c.out")
 pt_parse_plugin_line pair-a "desktop:$pa" && la=$PT_LPORT || la=
 pt_parse_plugin_line pair-b "desktop:$pb" && lb=$PT_LPORT || lb=
+pt_parse_plugin_line pair-c "desktop:$pc" && lc=$PT_LPORT || lc=
 fa=$(lt_fwd_pid "desktop:$pa") || tb_fail "pair: no forwarder to desktop:$pa"
 fb=$(lt_fwd_pid "desktop:$pb") || tb_fail "pair: no forwarder to desktop:$pb"
+fc=$(lt_fwd_pid "desktop:$pc") || tb_fail "pair: no forwarder to desktop:$pc"
 echo "pair: a = job $ja, forwarder $fa on login:$la -> desktop:$pa (compute1)"
 echo "pair: b = job $jb, forwarder $fb on login:$lb -> desktop:$pb (compute2)"
-[ -n "$ja" ] && [ -n "$jb" ] && [ -n "$la" ] && [ -n "$lb" ] || tb_fail "pair: sbatch output: $(cat "$PT_DIR"/pair-?.out "$PT_DIR"/pair-?.err)"
+echo "pair: c = job $jc, forwarder $fc on login:$lc -> desktop:$pc (to be cancelled)"
+[ -n "$ja" ] && [ -n "$jb" ] && [ -n "$jc" ] && [ -n "$la" ] && [ -n "$lb" ] && [ -n "$lc" ] ||
+    tb_fail "pair: sbatch output: $(cat "$PT_DIR"/pair-?.out "$PT_DIR"/pair-?.err)"
 lt_watch pair-a "$fa"
 lt_watch pair-b "$fb"
-pt_check_eq "PENDING PENDING" "$(tb_job_state "$ja") $(tb_job_state "$jb")" "pair: both jobs held"
-lt_wait_log "$fa" 'waiting for the job to start: 2 candidate jobs' 10 &&
-    pt_good "pair: forwarder a sees two candidate jobs" || pt_bad "pair: forwarder a: $(lt_log "$fa" | tail -n 2)"
-lt_wait_log "$fb" 'waiting for the job to start: 2 candidate jobs' 10 &&
-    pt_good "pair: forwarder b sees two candidate jobs" || pt_bad "pair: forwarder b: $(lt_log "$fb" | tail -n 2)"
-lt_list_check "pair, both held: a" "$fa" - waiting "desktop:$pa" 0 "$la"
-lt_list_check "pair, both held: b" "$fb" - waiting "desktop:$pb" 0 "$lb"
+lt_watch pair-c "$fc"
+pt_check_eq "PENDING PENDING PENDING" "$(tb_job_state "$ja") $(tb_job_state "$jb") $(tb_job_state "$jc")" "pair: the three jobs held"
+for x in a b c; do
+    eval "f=\$f$x j=\$j$x"
+    lt_wait_log "$f" "job $j: bound \(the order of this session's sbatch" 10 &&
+        pt_good "pair: forwarder $x bound to its job $j by the order of submission, job held" ||
+        pt_bad "pair: forwarder $x (job $j): $(lt_log "$f" | tail -n 3)"
+done
+lt_list_check "pair, all held: a" "$fa" "$ja" waiting "desktop:$pa" 0 "$la"
+lt_list_check "pair, all held: b" "$fb" "$jb" waiting "desktop:$pb" 0 "$lb"
+lt_list_check "pair, all held: c" "$fc" "$jc" waiting "desktop:$pc" 0 "$lc"
+
+t0=$(lt_ms)
+tb_run login scancel "$jc"
+lt_gone_check pair-c "$t0" 60000 "after scancel of job $jc, which never ran" || true
+pt_check_match "exiting: job $jc has ended \(CANCELLED" "$(lt_log "$fc")" "pair: forwarder c's log says why it went"
+lt_list_check "pair, c cancelled: c" "$fc" gone
+lt_list_check "pair, c cancelled: a" "$fa" "$ja" waiting "desktop:$pa" 0 "$la"
+lt_list_check "pair, c cancelled: b" "$fb" "$jb" waiting "desktop:$pb" 0 "$lb"
+lt_show_log "$fc" 6
 
 release b "$jb" "$fb" "$pb" compute2
 lt_list_check "pair, b released: b" "$fb" "$jb" running "desktop:$pb" 1 "$lb"
-lt_list_check "pair, b released: a" "$fa" - waiting "desktop:$pa" 0 "$la"
+lt_list_check "pair, b released: a" "$fa" "$ja" waiting "desktop:$pa" 0 "$la"
 
 release a "$ja" "$fa" "$pa" compute1
 lt_list_check "pair, both running: a" "$fa" "$ja" running "desktop:$pa" 1 "$la"
@@ -138,6 +160,7 @@ pt_check_eq "reply: desktop-$pa" "$(grep '^reply' "$PT_DIR/pair-a.job.out" || tr
 pt_check_eq "reply: desktop-$pb" "$(grep '^reply' "$PT_DIR/pair-b.job.out" || true)" "pair: job $jb read its own desktop's banner"
 pt_check_no_match "job $jb" "$(lt_log "$fa")" "pair: forwarder a never bound to b's job $jb"
 pt_check_no_match "job $ja" "$(lt_log "$fb")" "pair: forwarder b never bound to a's job $ja"
+pt_check_eq 0 "$(lt_recorded_conns "$pc")" "pair: connections that reached desktop:$pc (job $jc never ran)"
 
 out=$(lt_probe compute2 root login "$la" "rogue from compute2 to a")
 echo "    probe compute2 -> a (login:$la): $(echo "$out" | tr '\n' ' ')"

@@ -1,14 +1,16 @@
 #!/bin/bash
 # Load on slurmctld, and forwarders that stay as long as their jobs (issue 5):
 #   - 10 live forwarders: 6 of running batch jobs (sleep 300) and 4 of pending ones
-#     (--begin=now+1hour), each sbatch from its own session; running ones bound by HELLO.
+#     (--begin=now+1hour), each sbatch from its own session; all bound to their job by the
+#     order of submission (one sbatch per session), the running ones confirmed by HELLO.
 #   - `sdiag -r`, then ~60 s in which the test asks slurmctld nothing, then `sdiag`: the RPCs of
 #     the test user (only the forwarders make any) by message type, per forwarder per 30 s,
 #     must be <= 1 on average (at most 2 per forwarder in the window), for all 10 and for each
-#     kind (bound: one look at the job every 30 s; waiting: the look for a candidate job).
+#     kind (bound: one look at the job every 30 s, pending or running; REQUEST_JOB_USER_INFO,
+#     the look for a candidate job, only before binding: none in the window).
 #     Each forwarder's own count (`rpcs` in its state file) is printed too.
 #   - Idle forwarders never leave early: all 10 still run after the window (more than two
-#     polls for each), --list shows 6 running with their job ids and 4 waiting.
+#     polls for each), --list shows 6 running and 4 waiting, each with its job id.
 #   - scancel of the 4 pending jobs (never started): each forwarder gone <= 60 s; scancel of
 #     the 6 running jobs: each gone <= 5 s.
 set -euo pipefail
@@ -45,7 +47,7 @@ for n in "${RUN[@]}"; do
 done
 for n in "${PEND[@]}"; do
     pt_check_eq PENDING "$(tb_job_state "${JOB[$n]}")" "$n: job ${JOB[$n]}"
-    lt_wait_log "${FWD[$n]}" "waiting for the job to start: 1 candidate job" 10 ||
+    lt_wait_log "${FWD[$n]}" "job ${JOB[$n]}: bound \(the order of this session's sbatch" 10 ||
         pt_bad "$n: forwarder ${FWD[$n]}: $(lt_log "${FWD[$n]}" | tail -n 1)"
 done
 sleep 2   # answers in flight settle
@@ -73,16 +75,16 @@ nf=$((N_RUN + N_PEND))
 rate() { awk -v c="$1" -v n="$2" 'BEGIN { printf "%.2f per forwarder per 30 s (%.1f per forwarder in the window)", c / n / 2, c / n }'; }
 echo "user $TB_USER: $n_user RPCs; REQUEST_JOB_INFO_SINGLE $n_single, REQUEST_JOB_USER_INFO $n_uinfo, REQUEST_JOB_INFO $n_all, REQUEST_FED_INFO $n_fed"
 pt_measure "sdiag: $n_user RPCs of $TB_USER in $secs s from $nf forwarders = $(rate "$n_user" "$nf") (limit 1 per 30 s)"
-pt_measure "sdiag: $N_RUN bound forwarders (running jobs): $n_single REQUEST_JOB_INFO_SINGLE = $(rate "$n_single" "$N_RUN")"
-pt_measure "sdiag: $N_PEND waiting forwarders (pending jobs): $n_uinfo REQUEST_JOB_USER_INFO = $(rate "$n_uinfo" "$N_PEND")"
+pt_measure "sdiag: $nf bound forwarders ($N_RUN running, $N_PEND pending jobs): $n_single REQUEST_JOB_INFO_SINGLE = $(rate "$n_single" "$nf")"
+pt_measure "sdiag: looks for a candidate job (REQUEST_JOB_USER_INFO): $n_uinfo"
 # At 1 RPC per 30 s a forwarder makes at most 2 in a window shorter than 60 s.
 check_at_most() {   # WHAT COUNT FORWARDERS
     if [ "$2" -le $((2 * $3)) ]; then pt_good "sdiag: $1: $2 RPCs from $3 forwarders in $secs s <= $((2 * $3))"
     else pt_bad "sdiag: $1: $2 RPCs from $3 forwarders in $secs s: more than 1 per forwarder per 30 s (at most $((2 * $3)))"; fi
 }
 check_at_most "all" "$n_user" "$nf"
-check_at_most "bound forwarders (REQUEST_JOB_INFO_SINGLE)" "$n_single" "$N_RUN"
-check_at_most "waiting forwarders (REQUEST_JOB_USER_INFO)" "$n_uinfo" "$N_PEND"
+check_at_most "bound forwarders (REQUEST_JOB_INFO_SINGLE)" "$n_single" "$nf"
+pt_check_eq 0 "$n_uinfo" "sdiag: REQUEST_JOB_USER_INFO in the window (every forwarder is bound)"
 pt_check_eq "$n_user" "$((n_single + n_uinfo))" "sdiag: every RPC of $TB_USER is a look at its job or its jobs"
 line=
 for n in "${RUN[@]}" "${PEND[@]}"; do
@@ -100,7 +102,7 @@ for n in "${RUN[@]}"; do
     pt_check_eq "${JOB[$n]} running ${DEST[$n]} 0" "$(echo "$list" | awk -v p="${FWD[$n]}" '$NF == p { print $1, $2, $4, $5 }')" "$n: --list row"
 done
 for n in "${PEND[@]}"; do
-    pt_check_eq "- waiting ${DEST[$n]} 0" "$(echo "$list" | awk -v p="${FWD[$n]}" '$NF == p { print $1, $2, $4, $5 }')" "$n: --list row"
+    pt_check_eq "${JOB[$n]} waiting ${DEST[$n]} 0" "$(echo "$list" | awk -v p="${FWD[$n]}" '$NF == p { print $1, $2, $4, $5 }')" "$n: --list row"
 done
 
 tb_step "scancel of the pending jobs: gone <= 60 s"

@@ -2,7 +2,8 @@
 # Only the job's nodes may use its forwarder (issue 5). A recording listener on desktop logs
 # every connection and byte that reaches it.
 #   pending   sbatch -H -w compute1 --pv-forward (held: no nodes yet): a connection from compute1
-#             is refused like any other; --list: waiting, no job.
+#             is refused like any other; the forwarder knows its job by the order of submission
+#             (--list: the job id, waiting) but lets nobody in before the job's HELLO.
 #   running   released, the job runs on compute1 and holds one connection through the forwarder.
 #             Rogue connections, each sending a line at once: from login as another user
 #             (nobody), as root and as the job's own user; from compute2 (not in the job), as
@@ -57,7 +58,8 @@ lt_sbatch one "$port" -H -w compute1 "$PT_DIR/hold.sh" "$PT_DIR/one.release"
 job=$LT_JOB fwd=$LT_PID lport=$PT_LPORT
 lt_watch one "$fwd"
 pt_check_eq PENDING "$(tb_job_state "$job")" "job $job (held)"
-lt_list_check "job $job held" "$fwd" - waiting "desktop:$port" 0 "$lport"
+lt_wait_log "$fwd" "job $job: bound \(the order of this session's sbatch" 10 || pt_bad "the forwarder did not bind to held job $job by the order of submission"
+lt_list_check "job $job held" "$fwd" "$job" waiting "desktop:$port" 0 "$lport"
 rogue "pending-compute1" compute1 root "$TB_ADDR_compute1"
 rogue "pending-login" login nobody "$TB_ADDR_login"
 pt_check_eq 0 "$(lt_recorded_conns "$port")" "pending: connections that reached desktop"
@@ -65,7 +67,7 @@ pt_check_eq 0 "$(lt_recorded_conns "$port")" "pending: connections that reached 
 tb_step "running on compute1"
 tb_run login scontrol release "$job"
 tb_wait 20 "job $job to run" running "$job" || tb_fail "job $job is $(tb_job_state "$job")"
-lt_wait_log "$fwd" "job $job: bound" 10 || pt_bad "the forwarder did not bind to job $job"
+lt_wait_log "$fwd" "job $job: confirmed \(HELLO\)" 10 || pt_bad "job $job's HELLO did not confirm the forwarder's binding"
 tb_wait 20 "the job's connection to reach desktop" tb__file_matches "$TB_LOGS/recorder-$port.log" '^data .*hello from compute1' ||
     pt_bad "the job's bytes did not reach desktop: $(lt_recorded "$port")"
 tb_wait 5 "--list to show the connection" row_is "$fwd" "$job running desktop:$port 1" || true

@@ -332,6 +332,9 @@ START_TEST(state_roundtrip)
 	s.started = 1700000000;
 	s.updated = 1700000100;
 	s.rpcs = 9;
+	s.sid = 4100;
+	s.submit_from = 1700000000123456789LL;
+	s.submit_to = 1700000000987654321LL;
 	ck_assert_uint_gt(staterec_format(text, sizeof text, &s), 0);
 	ck_assert_ptr_nonnull(strstr(text, "\nstate=running\n"));
 	ck_assert_int_eq(staterec_parse(text, &t), 0);
@@ -348,6 +351,9 @@ START_TEST(state_roundtrip)
 	ck_assert(t.started == s.started);
 	ck_assert(t.updated == s.updated);
 	ck_assert_uint_eq(t.rpcs, 9);
+	ck_assert_uint_eq(t.sid, 4100);
+	ck_assert(t.submit_from == 1700000000123456789LL);
+	ck_assert(t.submit_to == 1700000000987654321LL);
 	ck_assert_uint_eq(staterec_format(text, 20, &s), 0);
 }
 END_TEST
@@ -364,6 +370,9 @@ START_TEST(state_parse_rules)
 	ck_assert_int_eq(staterec_parse("pid=x\nstarted=5\n", &t), -1);
 	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\njob=-1\n", &t), -1);
 	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nup=1e5\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nsubmit_from=-3\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nsubmit_to=9223372036854775808\n", &t), -1);
+	ck_assert_int_eq(staterec_parse("pid=1\nstarted=5\nsid=4294967296\n", &t), -1);
 	ck_assert_int_eq(staterec_parse("", &t), -1);
 }
 END_TEST
@@ -457,6 +466,134 @@ START_TEST(list_mode)
 }
 END_TEST
 
+/* ---- the order of a session's sbatch */
+
+#define S(x) ((int64_t)(x) * 1000000000)   /* seconds -> ns */
+
+static struct jobrec srec(uint32_t id, uint32_t state, time_t submit, uint32_t sid)
+{
+	struct jobrec r = rec(id, 0, 7, state, submit, "login");
+	r.alloc_sid = sid;
+	return r;
+}
+
+static enum order_answer order(const struct submit_window *self, const struct submit_window *o,
+			       size_t no, const struct jobrec *recs, size_t nrecs, uint32_t *job)
+{
+	static const char hosts[][JOBREC_HOST_MAX] = { "login" };
+	struct cand_rules r = { .uid = 7, .hosts = hosts, .nhosts = 1, .sid = 500,
+				.not_before = 999, .not_after = 1006 };
+	const char *why = "unset";
+	enum order_answer a = jobrules_by_order(self, o, no, recs, nrecs, &r, job, &why);
+	ck_assert_msg((a == ORDER_BOUND) == (why == NULL), "why: %s", why ? why : "(null)");
+	return a;
+}
+
+START_TEST(order_pair)
+{
+	/* a then b from session 500, one after the other in the same second */
+	struct submit_window a = { 101, 500, 1, S(1000) + 100, S(1000) + 400000000 };
+	struct submit_window b = { 102, 500, 1, S(1000) + 500000000, S(1000) + 900000000 };
+	struct submit_window other_session = { 103, 600, 1, S(1000) + 450000000, 0 };
+	struct submit_window both[] = { a, b, other_session };
+	struct jobrec recs[] = { srec(21, JOB_PENDING, 1000, 500), srec(20, JOB_PENDING, 1000, 500),
+				 srec(22, JOB_PENDING, 1000, 600) };
+	uint32_t job = 99;
+	ck_assert_int_eq(order(&a, both, 3, recs, 3, &job), ORDER_BOUND);
+	ck_assert_uint_eq(job, 20);
+	ck_assert_int_eq(order(&b, both, 3, recs, 3, &job), ORDER_BOUND);
+	ck_assert_uint_eq(job, 21);
+	/* a alone, before b existed */
+	ck_assert_int_eq(order(&a, NULL, 0, recs + 1, 1, &job), ORDER_BOUND);
+	ck_assert_uint_eq(job, 20);
+	/* a bound already (20 claimed: not a candidate, a not in the list) */
+	static const char hosts[][JOBREC_HOST_MAX] = { "login" };
+	uint32_t claimed[] = { 20 };
+	struct cand_rules r = { .uid = 7, .hosts = hosts, .nhosts = 1, .sid = 500,
+				.not_before = 999, .claimed = claimed, .nclaimed = 1 };
+	const char *why;
+	ck_assert_int_eq(jobrules_by_order(&b, both + 2, 1, recs, 3, &r, &job, &why), ORDER_BOUND);
+	ck_assert_uint_eq(job, 21);
+}
+END_TEST
+
+START_TEST(order_cannot_tell)
+{
+	struct submit_window a = { 101, 500, 1, S(1000) + 100, S(1000) + 400000000 };
+	struct submit_window b = { 102, 500, 1, S(1000) + 500000000, S(1000) + 900000000 };
+	struct jobrec two[] = { srec(20, JOB_PENDING, 1000, 500), srec(21, JOB_PENDING, 1000, 500) };
+	struct jobrec three[] = { srec(20, JOB_PENDING, 1000, 500), srec(21, JOB_PENDING, 1000, 500),
+				  srec(23, JOB_PENDING, 1000, 500) };
+	uint32_t job = 99;
+
+	/* b's sbatch still submitting: wait */
+	struct submit_window b_running = b;
+	b_running.to_ns = 0;
+	ck_assert_int_eq(order(&a, &b_running, 1, two, 2, &job), ORDER_WAIT);
+	ck_assert_uint_eq(job, 0);
+	/* one job was cancelled before we looked: cannot tell whose */
+	ck_assert_int_eq(order(&a, &b, 1, two + 1, 1, &job), ORDER_UNKNOWN);
+	ck_assert_int_eq(order(&b, &a, 1, two + 1, 1, &job), ORDER_UNKNOWN);
+	/* a plain sbatch in between: one job too many */
+	ck_assert_int_eq(order(&a, &b, 1, three, 3, &job), ORDER_UNKNOWN);
+	/* windows overlap (no lock) */
+	struct submit_window b_early = b;
+	b_early.from_ns = S(1000) + 300000000;
+	ck_assert_int_eq(order(&a, &b_early, 1, two, 2, &job), ORDER_UNKNOWN);
+	/* a sibling without a window, or started by salloc */
+	struct submit_window b_nowin = b, b_salloc = b;
+	b_nowin.from_ns = 0;
+	b_salloc.by_sbatch = 0;
+	ck_assert_int_eq(order(&a, &b_nowin, 1, two, 2, &job), ORDER_UNKNOWN);
+	ck_assert_int_eq(order(&a, &b_salloc, 1, two, 2, &job), ORDER_UNKNOWN);
+	/* self: sbatch still running, unknown session, not sbatch */
+	struct submit_window x = a;
+	x.to_ns = 0;
+	ck_assert_int_eq(order(&x, NULL, 0, two, 1, &job), ORDER_UNKNOWN);
+	x = a;
+	x.sid = 0;
+	ck_assert_int_eq(order(&x, NULL, 0, two, 1, &job), ORDER_UNKNOWN);
+	x = a;
+	x.by_sbatch = 0;
+	ck_assert_int_eq(order(&x, NULL, 0, two, 1, &job), ORDER_UNKNOWN);
+	/* the job's submit time lies outside its window (b's job in a's second
+	 * is fine, but a job stamped 3 s after a's sbatch ended is not a's) */
+	struct submit_window late_b = { 102, 500, 1, S(1004), S(1005) };
+	struct jobrec odd[] = { srec(20, JOB_PENDING, 1004, 500), srec(21, JOB_PENDING, 1004, 500) };
+	ck_assert_int_eq(order(&a, &late_b, 1, odd, 2, &job), ORDER_UNKNOWN);
+	/* a candidate whose session slurmctld did not record */
+	struct jobrec nosid[] = { srec(20, JOB_PENDING, 1000, 0) };
+	ck_assert_int_eq(order(&a, NULL, 0, nosid, 1, &job), ORDER_UNKNOWN);
+	ck_assert_uint_eq(job, 0);
+}
+END_TEST
+
+START_TEST(order_many)
+{
+	/* five sbatch in a row; a het job counts once; finished jobs are not candidates */
+	struct submit_window w[5];
+	for (int i = 0; i < 5; i++)
+		w[i] = (struct submit_window){ 200 + i, 500, 1, S(1000) + i * 100000000 + 1,
+					       S(1000) + i * 100000000 + 50000000 };
+	struct jobrec recs[] = {
+		srec(34, JOB_PENDING, 1000, 500), srec(30, JOB_PENDING, 1000, 500),
+		srec(32, JOB_PENDING, 1000, 500), srec(33, JOB_PENDING, 1000, 500),
+		srec(31, JOB_PENDING, 1000, 500), srec(29, JOB_CANCELLED, 1000, 500),
+	};
+	recs[2].het_job_id = 32;
+	struct jobrec het_part = srec(35, JOB_PENDING, 1000, 500);
+	het_part.het_job_id = 32;
+	struct jobrec all[7];
+	memcpy(all, recs, sizeof recs);
+	all[6] = het_part;
+	for (int i = 0; i < 5; i++) {
+		uint32_t job = 0;
+		ck_assert_int_eq(order(&w[i], w, 5, all, 7, &job), ORDER_BOUND);
+		ck_assert_uint_eq(job, 30 + (uint32_t)i);
+	}
+}
+END_TEST
+
 Suite *jobrules_suite(void)
 {
 	Suite *s = suite_create("jobrules");
@@ -469,6 +606,9 @@ Suite *jobrules_suite(void)
 	tcase_add_test(tc, same_host);
 	tcase_add_test(tc, candidates);
 	tcase_add_test(tc, candidates_by_session);
+	tcase_add_test(tc, order_pair);
+	tcase_add_test(tc, order_cannot_tell);
+	tcase_add_test(tc, order_many);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("control_line");
 	tcase_add_test(tc, tokens);
