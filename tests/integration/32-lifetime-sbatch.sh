@@ -16,6 +16,11 @@
 #             are confirmed by their job's HELLO (their log), the job's connection reaches its
 #             own desktop listener, and the other job's node is refused by it (nothing reaches
 #             desktop). Both complete: both forwarders gone <= 5 s.
+#   plain     a plain `sbatch -H` (no --pv-forward) and then `sbatch -H --pv-forward` from one
+#             shell in the same second: two candidate jobs for one forwarder, the order of
+#             submission cannot tell which is its own, so it stays unbound (--list `-`, waiting,
+#             its log says why) and the plain job's start changes nothing; the job's HELLO binds
+#             it when it runs; its bytes reach desktop; it completes: gone <= 5 s.
 # Pending jobs (idle > one poll, scancel <= 60 s) and running jobs surviving polls are covered by
 # 35-lifetime-sdiag.sh, the time limit by 33-lifetime-timelimit.sh.
 set -euo pipefail
@@ -83,6 +88,47 @@ lt_gone_check no-job "$t_end" 2000 "after the failed sbatch exited" || true
 lt_list_check "no-job, sbatch failed" "$pid" gone
 pt_check_match 'exiting: .*no job was submitted' "$(lt_log "$pid")" "no-job: the forwarder's log says why it went"
 lt_show_log "$pid" 4
+
+tb_step "plain: a plain sbatch just before one with --pv-forward, from one shell"
+pp=$(lt_port)
+lt_recorder "$pp"
+cat >"$PT_DIR/plain.sbatch" <<EOS
+#!/bin/bash
+python3 $PT_DIR/probe.py "\$PV_FORWARD_HOST" "\$PV_FORWARD_PORT" "hello from job \$SLURM_JOB_ID on \$(hostname)" "$PT_DIR/plain.release" 30
+EOS
+chown "$TB_USER:" "$PT_DIR/plain.sbatch"
+pt_bg login plain 60 sh -c '
+    sbatch -H --parsable -w compute2 -o /dev/null --wrap="sleep 300" >"$1/plain-0.out" 2>&1 &&
+    sbatch -H --parsable --pv-forward="desktop:$2" -w compute1 -o "$1/plain-1.job.out" "$1/plain.sbatch" >"$1/plain-1.out" 2>"$1/plain-1.err"' \
+    plain "$PT_DIR" "$pp"
+pt_bg_wait plain 60 || tb_fail "plain: the two sbatch did not return"
+j0=$(cut -d';' -f1 "$PT_DIR/plain-0.out") j1=$(cut -d';' -f1 "$PT_DIR/plain-1.out")
+pt_parse_plugin_line plain-1 "desktop:$pp" && lp=$PT_LPORT || lp=
+fp=$(lt_fwd_pid "desktop:$pp") || tb_fail "plain: no forwarder to desktop:$pp"
+echo "plain: job $j0 without, job $j1 with --pv-forward, forwarder $fp on login:$lp"
+[ -n "$j0" ] && [ -n "$j1" ] && [ -n "$lp" ] || tb_fail "plain: sbatch output: $(cat "$PT_DIR"/plain-?.out "$PT_DIR"/plain-1.err)"
+lt_watch plain "$fp"
+lt_wait_log "$fp" 'the order of submission does not tell which job is ours yet: more candidate jobs than sbatch' 10 &&
+    pt_good "plain: two candidate jobs, the forwarder says it cannot tell" || pt_bad "plain: $(lt_log "$fp" | tail -n 3)"
+lt_list_check "plain, both held" "$fp" - waiting "desktop:$pp" 0 "$lp"
+tb_run login scontrol release "$j0"
+tb_wait 20 "job $j0 to run" running "$j0" || pt_bad "plain: job $j0 is $(tb_job_state "$j0")"
+lt_list_check "plain, the plain job runs" "$fp" - waiting "desktop:$pp" 0 "$lp"
+tb_run login scontrol release "$j1"
+tb_wait 20 "job $j1 to run" running "$j1" || pt_bad "plain: job $j1 is $(tb_job_state "$j1")"
+lt_wait_log "$fp" "job $j1: bound \(HELLO\)" 10 && pt_good "plain: the job's HELLO bound the forwarder to job $j1" ||
+    pt_bad "plain: no HELLO binding: $(lt_log "$fp" | tail -n 3)"
+tb_wait 20 "job $j1's connection to reach desktop:$pp" tb__file_matches "$TB_LOGS/recorder-$pp.log" "^data .*hello from job $j1 on compute1" ||
+    pt_bad "plain: job $j1's bytes did not reach desktop:$pp: $(lt_recorded "$pp")"
+tb_wait 5 "--list to show the connection" row_is "$fp" "$j1 running desktop:$pp 1" || true
+lt_list_check "plain, job $j1 runs" "$fp" "$j1" running "desktop:$pp" 1 "$lp"
+pt_check_no_match "job $j0" "$(lt_log "$fp")" "plain: the forwarder never bound to the plain job $j0"
+touch "$PT_DIR/plain.release"
+t_p=$(lt_ctld_ms "$j1" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "plain: job $j1 did not end"
+[ -n "$t_p" ] && { lt_gone_check plain "$t_p" "$LIMIT" "after slurmctld logged job $j1 complete" || true; }
+tb_run login scancel "$j0"
+lt_list_check "plain, over" "$fp" gone
+lt_show_log "$fp" 8
 
 # release X JOB FWD PORT NODE   release held job JOB of pair member X: it runs on NODE, its
 #   forwarder FWD binds by HELLO, its bytes reach desktop:PORT, --list shows the connection
