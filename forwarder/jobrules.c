@@ -278,9 +278,15 @@ enum order_answer jobrules_by_order(const struct submit_window *self,
 			cand[k].submit = recs[i].submit_time;
 		}
 	}
-	if (nc != ng) {
-		*why = nc < ng ? "fewer candidate jobs than sbatch (a failed or a cancelled submission?)"
-			       : "more candidate jobs than sbatch with --pv-forward";
+	if (nc < ng) {
+		/* a sibling whose sbatch has just exited may be about to claim its
+		 * job (then ours is the one left), or a submission failed, or a
+		 * job was cancelled before anyone looked: ask again soon */
+		*why = "fewer candidate jobs than sbatch (one about to be claimed? a failed submission?)";
+		return ORDER_WAIT;
+	}
+	if (nc > ng) {
+		*why = "more candidate jobs than sbatch with --pv-forward";
 		return ORDER_UNKNOWN;
 	}
 	qsort(cand, nc, sizeof cand[0], by_id);

@@ -113,7 +113,9 @@ struct submit_window {
 
 enum order_answer {
 	ORDER_BOUND = 0,         /* *job is ours */
-	ORDER_WAIT,              /* a sibling's sbatch still runs: ask again soon */
+	ORDER_WAIT,              /* a sibling's sbatch still runs, or fewer candidates
+				    than windows (a sibling about to claim its job):
+				    ask again soon */
 	ORDER_UNKNOWN,           /* cannot tell: wait for the job's HELLO */
 };
 

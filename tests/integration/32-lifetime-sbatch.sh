@@ -16,6 +16,9 @@
 #             are confirmed by their job's HELLO (their log), the job's connection reaches its
 #             own desktop listener, and the other job's node is refused by it (nothing reaches
 #             desktop). Both complete: both forwarders gone <= 5 s.
+#   no-job after one  `sbatch -H --pv-forward` and then a failing one from the same shell: the
+#             failed one's forwarder is gone <= 2 s after its sbatch exited (the held job's
+#             forwarder binds to the held job); the held job released, its forwarder goes with it.
 #   plain     a plain `sbatch -H` (no --pv-forward) and then `sbatch -H --pv-forward` from one
 #             shell in the same second: two candidate jobs for one forwarder, the order of
 #             submission cannot tell which is its own, so it stays unbound (--list `-`, waiting,
@@ -88,6 +91,29 @@ lt_gone_check no-job "$t_end" 2000 "after the failed sbatch exited" || true
 lt_list_check "no-job, sbatch failed" "$pid" gone
 pt_check_match 'exiting: .*no job was submitted' "$(lt_log "$pid")" "no-job: the forwarder's log says why it went"
 lt_show_log "$pid" 4
+
+tb_step "no-job after one: sbatch -H --pv-forward, then a failing one, from one shell"
+pk=$(lt_port) pn=$(lt_port)
+pt_bg login nojob2 60 sh -c '
+    sbatch -H --parsable --pv-forward="desktop:$2" -o /dev/null --wrap="sleep 1" >"$1/nojob2-0.out" 2>"$1/nojob2-0.err"
+    sbatch --pv-forward="desktop:$3" -p nosuchpartition --wrap="sleep 1" >"$1/nojob2-1.out" 2>&1
+    echo $? >"$1/nojob2-1.rc"' nojob2 "$PT_DIR" "$pk" "$pn"
+pt_bg_wait nojob2 60 || tb_fail "no-job after one: the two sbatch did not return"
+t_end=$(stat -c '%.3Y' "$PT_DIR/nojob2-1.rc" | tr -d '.')
+jk=$(cut -d';' -f1 "$PT_DIR/nojob2-0.out")
+pt_check_match '^[1-9][0-9]*$' "$jk" "no-job after one: the first sbatch submitted a job"
+[ "$(cat "$PT_DIR/nojob2-1.rc")" != 0 ] || pt_bad "no-job after one: the failing sbatch exited 0"
+fk=$(lt_fwd_pid "desktop:$pk") || tb_fail "no-job after one: no forwarder to desktop:$pk"
+pid=$(lt_fwd_log_pid "desktop:$pn") || tb_fail "no-job after one: no forwarder log names desktop:$pn"
+lt_watch nojob2 "$pid"
+lt_watch nojob2-job "$fk"
+lt_gone_check nojob2 "$t_end" 2000 "after the failed sbatch exited (a held job of the same shell pending)" || true
+pt_check_match 'exiting: .*(no job was submitted|no job of this forwarder is left)' "$(lt_log "$pid")" "no-job after one: the failed one's forwarder says why it went"
+lt_wait_log "$fk" "job $jk: bound \(the order of this session's sbatch" 10 || pt_bad "no-job after one: the held job's forwarder did not bind to job $jk"
+tb_run login scontrol release "$jk"
+t_k=$(lt_ctld_ms "$jk" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "no-job after one: job $jk did not end"
+[ -n "$t_k" ] && { lt_gone_check nojob2-job "$t_k" "$LIMIT" "after slurmctld logged job $jk complete" || true; }
+lt_show_log "$pid" 5
 
 tb_step "plain: a plain sbatch just before one with --pv-forward, from one shell"
 pp=$(lt_port)
