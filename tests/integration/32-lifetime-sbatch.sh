@@ -19,6 +19,9 @@
 #   no-job after one  `sbatch -H --pv-forward` and then a failing one from the same shell: the
 #             failed one's forwarder is gone <= 2 s after its sbatch exited (the held job's
 #             forwarder binds to the held job); the held job released, its forwarder goes with it.
+#   lock      the user's submit lock held by another process (as by a running
+#             `sbatch --wait --pv-forward`): the next sbatch --pv-forward takes 10-20 s, its
+#             forwarder says it went on without the lock, the job's HELLO binds it.
 #   plain     a plain `sbatch -H` (no --pv-forward) and then `sbatch -H --pv-forward` from one
 #             shell in the same second: two candidate jobs for one forwarder, the order of
 #             submission cannot tell which is its own, so it stays unbound (--list `-`, waiting,
@@ -114,6 +117,26 @@ tb_run login scontrol release "$jk"
 t_k=$(lt_ctld_ms "$jk" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "no-job after one: job $jk did not end"
 [ -n "$t_k" ] && { lt_gone_check nojob2-job "$t_k" "$LIMIT" "after slurmctld logged job $jk complete" || true; }
 lt_show_log "$pid" 5
+
+tb_step "lock: the user's submit lock is held (as by an sbatch --wait): the next sbatch waits 10 s, then goes on"
+lock_held() { ! flock -n "$LT_STATE/sbatch.lock" true 2>/dev/null; }
+pt_bg login lockhold 60 flock "$LT_STATE/sbatch.lock" sleep 15
+tb_wait 10 "the submit lock to be held" lock_held || tb_fail "lock: $LT_STATE/sbatch.lock is not held"
+t0=$(lt_ms)
+lt_sbatch lock "$(lt_port)" -H --wrap='sleep 1'
+took=$(( $(lt_ms) - t0 ))
+[ "$LT_SBATCH_RC" = 0 ] && [ -n "$LT_JOB" ] && [ -n "$LT_PID" ] || tb_fail "lock: sbatch exit $LT_SBATCH_RC, job '${LT_JOB}', forwarder '${LT_PID}'"
+lt_watch lock "$LT_PID"
+pt_measure "lock: sbatch --pv-forward took $took ms behind a held submit lock (waits 10 s)"
+[ "$took" -ge 10000 ] && [ "$took" -lt 20000 ] && pt_good "lock: sbatch waited for the lock, then went on ($took ms)" ||
+    pt_bad "lock: sbatch took $took ms (expected 10-20 s)"
+pt_check_match 'submit lock: another sbatch of this user has held .* for 10 s; going on' "$(lt_log "$LT_PID")" "lock: the forwarder's log says it went on without the lock"
+tb_run login scontrol release "$LT_JOB"
+lt_wait_log "$LT_PID" "job $LT_JOB: bound \(HELLO\)" 20 && pt_good "lock: the job's HELLO bound it (job $LT_JOB)" ||
+    pt_bad "lock: no HELLO binding: $(lt_log "$LT_PID" | tail -n 3)"
+t_l=$(lt_ctld_ms "$LT_JOB" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "lock: job $LT_JOB did not end"
+[ -n "$t_l" ] && { lt_gone_check lock "$t_l" "$LIMIT" "after slurmctld logged job $LT_JOB complete" || true; }
+pt_bg_wait lockhold 30 || pt_bad "lock: the lock holder did not end"
 
 tb_step "plain: a plain sbatch just before one with --pv-forward, from one shell"
 pp=$(lt_port)
