@@ -14,14 +14,15 @@
  * fin_idle_s (the timer restarts on every wake-up that moves bytes).  An
  * error on either socket closes both with a reset.
  *
- * Cost (iperf3 on loopback, 2-vCPU VM, 2026-11): ~2.5 splice calls and
- * 0.4-0.6 epoll wake-ups per MB, a few epoll_ctl per GB; 0.13-0.19 CPU s per
- * GB, nearly all of it the kernel's TCP work for the second hop.  Tried and
- * not kept, A/B in one run (6 x 5 s each way): reading src into the pipe
- * while dst is busy (throughput +-3 %, CPU/GB +15 %: more, smaller splices),
- * SPLICE_F_MORE and PUMP_ROUNDS 1 or 32 (no change beyond the noise); a
- * 256 KiB pipe costs +60 % CPU/GB, and 1 MiB is the most an unprivileged
- * user gets (fs.pipe-max-size). */
+ * Cost (iperf3 on loopback, 2-vCPU VM, 2026-11): 2.3-4.4 splice calls and
+ * 0.3-1.5 epoll wake-ups per MB (depending on where the scheduler puts the
+ * three processes), a few dozen epoll_ctl per GB; 0.15-0.20 CPU s per GB, of
+ * which perf finds 97-98 % in the kernel: the TCP work of the second hop, not
+ * this loop, is what a relay costs here.  Tried and not kept (A/B in one run,
+ * 6 x 5 s each way): reading src into the pipe while dst is busy (throughput
+ * +-3 %, CPU/GB +15 %: more, smaller splices), SPLICE_F_MORE, PUMP_ROUNDS 1
+ * or 32 (no change beyond the noise); a 256 KiB pipe costs +60 % CPU/GB, and
+ * 1 MiB is the most an unprivileged user gets (fs.pipe-max-size). */
 #define _GNU_SOURCE
 #include "relay.h"
 
