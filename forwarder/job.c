@@ -371,6 +371,7 @@ static void bind_to(struct job *j, uint32_t id, const char *how)
 		event_add(j->poll_ev, &tv);
 	}
 	watch_starter(j);
+	write_state(j);     /* at once: other forwarders read the claim from it */
 }
 
 /* ---- asking slurmctld */
