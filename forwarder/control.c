@@ -263,7 +263,7 @@ struct control *control_new(struct event_base *base, int fd, const char *token,
 	c->ops = *ops;
 	memcpy(c->token, token, CTL_TOKEN_LEN + 1);
 	c->ev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
-				   -1, fd);
+				   0, fd);    /* 0: sock_listen() has listened */
 	if (!c->ev) {
 		close(fd);
 		free(c);

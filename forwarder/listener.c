@@ -35,7 +35,8 @@ struct conn {
 	const struct service *svc;
 	struct route *route;
 	int cfd, sfd;                /* client; upstream socket while connecting */
-	struct sockaddr_storage local;   /* the upstream socket's own address */
+	struct sockaddr_storage local;   /* the upstream socket's own address ... */
+	struct sockaddr_storage remote;  /* ... and the address it connects to */
 	char peer[72];               /* "10.0.0.7:41234" */
 	char dest[HOSTPORT_HOST_MAX + 16];  /* the destination being tried / used */
 	char addr[72];               /* its address being tried / connected */
@@ -233,8 +234,11 @@ static void conn_try_addr(struct conn *c)
 			return;
 		}
 		socklen_t len = sizeof c->local;
-		if (getsockname(fd, (struct sockaddr *)&c->local, &len) < 0)
+		if (getsockname(fd, (struct sockaddr *)&c->local, &len) < 0 ||
+		    ai->ai_addrlen > sizeof c->remote)
 			c->local.ss_family = AF_UNSPEC;
+		else
+			memcpy(&c->remote, ai->ai_addr, ai->ai_addrlen);
 		if (!pending) {
 			conn_connected(c, fd);
 			return;
@@ -364,11 +368,16 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
 
 /* A connection from one of our own upstream sockets: a destination that
  * leads back to this forwarder would otherwise open connections until no
- * descriptor is left. */
-static int from_ourselves(const struct listener *l, const struct sockaddr *sa)
+ * descriptor is left.  Both ends must match (client = our upstream's own
+ * address, here = where it connects to): the kernel gives one local port
+ * to connections towards different peers, so a client's source port alone
+ * may equal an upstream socket's by chance (seen with 200 loopback
+ * connections at once). */
+static int from_ourselves(const struct listener *l, const struct sockaddr *sa,
+			  const struct sockaddr *here)
 {
 	for (const struct conn *c = l->conns; c; c = c->next)
-		if (same_addr(sa, &c->local))
+		if (same_addr(sa, &c->local) && same_addr(here, &c->remote))
 			return 1;
 	return 0;
 }
@@ -408,7 +417,15 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	sa = (struct sockaddr *)sockaddr_unmap_v4(sa, &v4);
 	sockaddr_format(sa, peer, sizeof peer, 1);
 
-	if (from_ourselves(l, sa)) {
+	struct sockaddr_storage here_ss;
+	struct sockaddr_in here_v4;
+	socklen_t here_len = sizeof here_ss;
+	const struct sockaddr *here = (struct sockaddr *)&here_ss;
+	if (getsockname(fd, (struct sockaddr *)&here_ss, &here_len) < 0)
+		here_ss.ss_family = AF_UNSPEC;
+	else
+		here = sockaddr_unmap_v4(here, &here_v4);
+	if (from_ourselves(l, sa, here)) {
 		refuse(l, fd, peer, "it comes from this forwarder (the destination loops back here)");
 		return;
 	}
@@ -533,8 +550,10 @@ int listener_add_socket(struct listener *l, int fd, struct service *svc, const c
 	ls->l = l;
 	ls->svc = svc;
 	snprintf(ls->name, sizeof ls->name, "%s", name);
+	/* backlog 0: fd listens already (sock_listen, SOCK_BACKLOG); -1 would
+	 * make libevent listen() again with 128 */
 	ls->ev = evconnlistener_new(l->base, on_accept, ls,
-				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, -1, fd);
+				    LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC, 0, fd);
 	if (!ls->ev) {
 		free(ls);
 		close(fd);

@@ -2,7 +2,8 @@
 # pv-forwarder: only allowed sources get through.  --allow 127.0.0.2 (and a CIDR block
 # elsewhere); connections from 127.0.0.1 and 127.0.0.3 must be closed at once (< 1 s),
 # receive nothing, never reach the destination, and be logged with their address; a
-# connection from 127.0.0.2 must work (the positive control).
+# connection from 127.0.0.2 must work (the positive control).  A forwarder whose destination
+# is its own listening port refuses its own connections and closes the client after --hold.
 # shellcheck source=tests/lib/fwdlib.sh
 . "$(dirname "$0")/../lib/fwdlib.sh"
 fwd_init allow
@@ -36,4 +37,42 @@ fwd_wait_port
 fwd_peer_wait 60
 grep -q 'all assertions held' "$PEER_LOG" || fwd_fail "peer did not confirm its assertions"
 check_refusals 127.0.0.4
-fwd_pass "sources outside the allow-list closed at once, not relayed, logged; allowed sources relayed"
+kill -TERM "$FWD_PID"
+fwd_exit_status "$FWD_PID" 5
+
+# A destination that leads back to the listener must not become a connection storm: the
+# forwarder refuses its own upstream connection (matched on both ends), retries within the
+# hold time, then closes the client.
+fwd_step "--to its own listening port: its own connections refused, the client closed after --hold"
+lport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+fwd_start --job --to "127.0.0.1:$lport" --listen 127.0.0.1 --ports "$lport-$lport" --allow 127.0.0.1 --hold 2 --ready-fd 3 --foreground
+fwd_wait_port
+out=$(python3 - "$lport" <<'EOS'
+import socket, sys, time
+s = socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=5)
+t0 = time.monotonic()
+s.sendall(b"x")
+s.settimeout(15)
+try:
+    d = s.recv(1)
+    how = "eof" if not d else "data"
+except ConnectionResetError:
+    how = "reset"
+except socket.timeout:
+    how = "still open"
+print("%s %.2f" % (how, time.monotonic() - t0))
+EOS
+)
+fwd_say "client: $out"
+case $out in
+	eof\ *|reset\ *) ;;
+	*) fwd_fail "the client was not closed: $out" ;;
+esac
+secs=${out#* }
+awk -v s="$secs" 'BEGIN { exit !(s >= 1.9 && s < 8) }' || fwd_fail "the client was closed after $secs s, expected the hold time (2 s) + margin"
+fwd_log_wait 2 'it comes from this forwarder \(the destination loops back here\)' "the refusal of its own connection"
+n=$(grep -c 'it comes from this forwarder' "$FWD_LOG" || true)
+fwd_say "own connections refused: $n"
+[ "$n" -ge 1 ] && [ "$n" -le 10 ] || fwd_fail "$n own connections refused (expected one per retry: 1-10)"
+fwd__alive "$FWD_PID" || fwd_fail "pv-forwarder died"
+fwd_pass "sources outside the allow-list closed at once, not relayed, logged; allowed sources relayed; a loop back to itself refused"

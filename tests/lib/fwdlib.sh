@@ -232,6 +232,11 @@ fwd_show_log() {
 	[ -n "$file" ] && [ -f "$file" ] || return 0
 	printf '    --- %s (last 30 lines)\n' "$(basename "$file")" >&2
 	tail -n 30 "$file" | sed 's/^/    | /' >&2
+	# and what is not a routine open/close line, wherever it is (a long log's cause is early)
+	if [ "$(wc -l <"$file")" -gt 30 ]; then
+		printf '    --- %s (other than conn open/closed, first 30)\n' "$(basename "$file")" >&2
+		grep -Ev ': conn [0-9]+ (open|closed): ' "$file" | head -n 30 | sed 's/^/    | /' >&2
+	fi
 }
 
 # fwd_log_wait SECONDS ERE WHAT: waits until $FWD_LOG has a line matching ERE; prints it.

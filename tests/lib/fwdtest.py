@@ -53,6 +53,7 @@ import argparse
 import hashlib
 import os
 import random
+import re
 import socket
 import struct
 import sys
@@ -632,7 +633,17 @@ def cmd_relay(args):
                        "reply" if flags & F_AFTER_EOF else "upload", r["lag"]))
     else:
         ok = sum(1 for r in results if r and r.get("ok"))
+        conn = sum(1 for r in results if r and "t_conn" in r)
         log("relay: %d/%d connections finished; all sha256 compared per connection and direction" % (ok, n))
+        if ok < n:
+            # which step the others stopped at, to tell the relay's fault from the peers'
+            kinds = {}
+            for r in results:
+                if r and "err" in r:
+                    k = re.sub(r"^conn \d+: ", "", r["err"])[:80]
+                    kinds[k] = kinds.get(k, 0) + 1
+            log("relay: %d/%d client connects completed; errors by kind: %s"
+                % (conn, n, "; ".join("%d x %s" % (v, k) for k, v in sorted(kinds.items()))))
     if args.together:
         if dest.max_open < n:
             problems.append("only %d of %d connections were open at the destination at once"
