@@ -224,7 +224,7 @@ static char **child_env(char *tokenvar)
 int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 		     char *err, size_t errlen)
 {
-	char to[HOSTPORT_HOST_MAX + 16], ports[16], hold[16], maxc[16];
+	char to[HOSTPORT_HOST_MAX + 16], ports[16], hold[16], fin[16], maxc[16];
 	char rfd[8], lfd[8];
 	char tokenvar[sizeof(TOKEN_ENV) + CONTROL_TOKEN_LEN + 1];
 	char *argv[32];
@@ -265,6 +265,11 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 	}
 	argv[ac++] = (char *)"--hold";
 	argv[ac++] = hold;
+	if (p->fin_timeout) {
+		snprintf(fin, sizeof(fin), "%u", p->fin_timeout);
+		argv[ac++] = (char *)"--fin-timeout";
+		argv[ac++] = fin;
+	}
 	if (p->max_conns) {
 		snprintf(maxc, sizeof(maxc), "%u", p->max_conns);
 		argv[ac++] = (char *)"--max-conns";

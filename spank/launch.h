@@ -30,6 +30,7 @@ struct launch_params {
 	const char *listen;     /* address to bind */
 	uint16_t port_lo, port_hi;  /* 0,0: ephemeral */
 	unsigned hold;
+	unsigned fin_timeout;   /* 0: the forwarder's default */
 	unsigned max_conns;     /* 0: the forwarder's default */
 	const char *starter;    /* --starter value (control_starter()); NULL: none */
 };

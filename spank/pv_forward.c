@@ -242,6 +242,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	lp.port_lo = site.port_lo;
 	lp.port_hi = site.port_hi;
 	lp.hold = site.hold;
+	lp.fin_timeout = site.fin_timeout;
 	lp.max_conns = site.max_conns;
 	lp.starter = control_starter(ctx == S_CTX_ALLOCATOR, program());
 	if (launch_forwarder(&lp, &lr, err, sizeof(err)) < 0) {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define KNOWN "forwarder= exec= advertise= bind= ports= allow= hold= max_conns="
+#define KNOWN "forwarder= exec= advertise= bind= ports= allow= hold= fin_timeout= max_conns="
 
 void site_args_init(struct site_args *sa)
 {
@@ -14,6 +14,7 @@ void site_args_init(struct site_args *sa)
 	snprintf(sa->forwarder, sizeof(sa->forwarder), "%s", PV_FORWARDER_PATH);
 	snprintf(sa->exec_helper, sizeof(sa->exec_helper), "%s", PV_EXEC_HELPER_PATH);
 	sa->hold = SITE_DEFAULT_HOLD;
+	sa->fin_timeout = SITE_DEFAULT_FIN_TIMEOUT;
 	sa->max_conns = SITE_DEFAULT_MAX_CONNS;
 }
 
@@ -169,6 +170,12 @@ static int parse_one(struct site_args *sa, const char *arg)
 		if (parse_ulong(v, 0, SITE_MAX_HOLD, &n) < 0)
 			return bad(sa, arg, "seconds 0-%u are expected", SITE_MAX_HOLD);
 		sa->hold = (unsigned)n;
+		return 0;
+	}
+	if (strcmp(key, "fin_timeout") == 0) {
+		if (parse_ulong(v, 1, SITE_MAX_FIN_TIMEOUT, &n) < 0)
+			return bad(sa, arg, "seconds 1-%u are expected", SITE_MAX_FIN_TIMEOUT);
+		sa->fin_timeout = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(key, "max_conns") == 0) {

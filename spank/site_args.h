@@ -13,6 +13,7 @@
  *   allow=CIDR|HOST[,...]  destinations users may forward to (default: any);
  *                       may be given more than once
  *   hold=SECONDS        how long a connection waits for the desktop (default 60)
+ *   fin_timeout=SECONDS close a half-closed connection idle this long (default 60)
  *   max_conns=N         concurrent connections per job (default 4: ParaView opens one,
  *                       two in split data/render mode)
  *
@@ -41,6 +42,8 @@
 /* small: a job's pvserver opens one connection, two in split mode */
 #define SITE_DEFAULT_MAX_CONNS 4
 #define SITE_MAX_HOLD     86400u   /* the forwarder's --hold limit */
+#define SITE_DEFAULT_FIN_TIMEOUT 60u
+#define SITE_MAX_FIN_TIMEOUT 86400u   /* the forwarder's --fin-timeout limit (from 1) */
 #define SITE_MAX_CONNS    65536u   /* the forwarder's --max-conns limit */
 
 struct site_allow {
@@ -58,6 +61,7 @@ struct site_args {
 	struct site_allow allow[SITE_ALLOW_MAX];
 	size_t nallow;                          /* 0 = any destination */
 	unsigned hold;                          /* seconds */
+	unsigned fin_timeout;                   /* seconds */
 	unsigned max_conns;                     /* per job; SITE_DEFAULT_MAX_CONNS */
 	int nerrors;
 	char error[512];                        /* the first problem, "" when none */

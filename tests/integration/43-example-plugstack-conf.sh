@@ -10,7 +10,7 @@
 #  2. every line of the file's "Examples:" works as written (uncommented; advertise= names the
 #     bed's login node instead of the site's login1-ib): the plugin accepts its arguments and
 #     they take effect - ports=40000-40999 gives a port in that range, allow= lets desktop
-#     through and refuses a destination outside the list, hold=/max_conns= reach the forwarder.
+#     through and refuses a destination outside the list, hold=/fin_timeout=/max_conns= reach the forwarder.
 set -euo pipefail
 . "$(dirname "$0")/../lib/testbed.sh"
 . "$(dirname "$0")/../lib/plugintest.sh"
@@ -66,6 +66,7 @@ example() {
             else pt_bad "$name: port $lport not in ports=40000-40999"; fi ;;
         esac
         case $line in *hold=120*) pt_check_match '--hold 120( |$)' "$info" "$name: hold=120 reaches the forwarder" ;; esac
+        case $line in *fin_timeout=300*) pt_check_match '--fin-timeout 300( |$)' "$info" "$name: fin_timeout=300 reaches the forwarder" ;; esac
         case $line in *max_conns=4*) pt_check_match '--max-conns 4( |$)' "$info" "$name: max_conns=4 reaches the forwarder" ;; esac
     else
         pt_bad "$name: no plugin line: $(pt_err "$name")"

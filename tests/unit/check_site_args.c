@@ -28,6 +28,7 @@ START_TEST(test_defaults)
 	ck_assert_uint_eq(sa.port_hi, 0);
 	ck_assert_uint_eq(sa.nallow, 0);
 	ck_assert_uint_eq(sa.hold, 60);
+	ck_assert_uint_eq(sa.fin_timeout, 60);
 	ck_assert_uint_eq(sa.max_conns, SITE_DEFAULT_MAX_CONNS);
 	ck_assert_int_eq(sa.nerrors, 0);
 	ck_assert_str_eq(sa.error, "");
@@ -41,10 +42,10 @@ START_TEST(test_all_keys)
 		"forwarder=/opt/pv/bin/pv-forwarder", "exec=/opt/pv/libexec/pv-forward-exec",
 		"advertise=login1.cluster", "bind=10.0.0.1", "ports=20000-20099",
 		"allow=10.0.0.0/8,desktop.example.org", "allow=2001:db8::/32,192.0.2.7",
-		"hold=120", "max_conns=4",
+		"hold=120", "max_conns=4", "fin_timeout=300",
 	};
 	site_args_init(&sa);
-	ck_assert_int_eq(site_args_parse(&sa, 9, av), 0);
+	ck_assert_int_eq(site_args_parse(&sa, 10, av), 0);
 	ck_assert_str_eq(sa.forwarder, "/opt/pv/bin/pv-forwarder");
 	ck_assert_str_eq(sa.exec_helper, "/opt/pv/libexec/pv-forward-exec");
 	ck_assert_str_eq(sa.advertise, "login1.cluster");
@@ -52,6 +53,7 @@ START_TEST(test_all_keys)
 	ck_assert_uint_eq(sa.port_lo, 20000);
 	ck_assert_uint_eq(sa.port_hi, 20099);
 	ck_assert_uint_eq(sa.hold, 120);
+	ck_assert_uint_eq(sa.fin_timeout, 300);
 	ck_assert_uint_eq(sa.max_conns, 4);
 	ck_assert_uint_eq(sa.nallow, 4);
 	ck_assert(sa.allow[0].is_cidr);
@@ -125,6 +127,10 @@ static const struct bad_case bad[] = {
 	{ "hold=abc", "seconds 0-86400" },
 	{ "hold=", "seconds 0-86400" },
 	{ "hold= 5", "seconds 0-86400" },
+	{ "fin_timeout=0", "seconds 1-86400" },
+	{ "fin_timeout=86401", "seconds 1-86400" },
+	{ "fin_timeout=1m", "seconds 1-86400" },
+	{ "fin_timeout=", "seconds 1-86400" },
 	{ "max_conns=0", "1-65536" },
 	{ "max_conns=65537", "1-65536" },
 	{ "max_conns=4x", "1-65536" },
