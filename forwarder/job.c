@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/param.h>     /* MIN */
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,6 +239,24 @@ static void apply_allowed(struct job *j)
 		listener_set_allowed(l, NULL, 0);
 }
 
+/* apply_allowed(), and the log line and state file that say what it did. */
+static void allow_and_say(struct job *j)
+{
+	char text[600];
+	apply_allowed(j);
+	if (j->phase == JOB_PHASE_ACTIVE && j->inferred) {
+		info("job %" PRIu32 ": %s on %s: nobody may connect until the job's HELLO",
+		     j->bound, j->state_name, j->nodes ? j->nodes : "(no nodes)");
+	} else if (j->phase == JOB_PHASE_ACTIVE) {
+		addrs_text(j->addrs, j->naddrs, text, sizeof text);
+		info("job %" PRIu32 ": %s on %s: %s may connect", j->bound, j->state_name,
+		     j->nodes ? j->nodes : "(no nodes)", j->naddrs ? text : "no address");
+	} else if (j->phase == JOB_PHASE_WAITING) {
+		info("job %" PRIu32 ": %s: no node may connect until it runs", j->bound, j->state_name);
+	}
+	write_state(j);
+}
+
 static int knows(const struct job *j, uint32_t id)
 {
 	if (!j->bound)
@@ -256,7 +275,7 @@ static void update_bound(struct job *j, const struct sj_answer *a)
 {
 	size_t found;
 	enum job_phase old = j->phase;
-	char old_state[48], text[600];
+	char old_state[48];
 	snprintf(old_state, sizeof old_state, "%s", j->state_name);
 
 	uint32_t *ids = calloc(a->nrecs ? a->nrecs : 1, sizeof *ids);
@@ -305,18 +324,7 @@ static void update_bound(struct job *j, const struct sj_answer *a)
 	if (j->phase == old && !nodes_changed && !a->resolved &&
 	    strcmp(old_state, j->state_name) == 0)
 		return;
-	apply_allowed(j);
-	if (j->phase == JOB_PHASE_ACTIVE && j->inferred) {
-		info("job %" PRIu32 ": %s on %s: nobody may connect until the job's HELLO",
-		     j->bound, j->state_name, j->nodes ? j->nodes : "(no nodes)");
-	} else if (j->phase == JOB_PHASE_ACTIVE) {
-		addrs_text(j->addrs, j->naddrs, text, sizeof text);
-		info("job %" PRIu32 ": %s on %s: %s may connect", j->bound, j->state_name,
-		     j->nodes ? j->nodes : "(no nodes)", j->naddrs ? text : "no address");
-	} else if (j->phase == JOB_PHASE_WAITING) {
-		info("job %" PRIu32 ": %s: no node may connect until it runs", j->bound, j->state_name);
-	}
-	write_state(j);
+	allow_and_say(j);
 }
 
 static void watch_starter(struct job *j);
@@ -349,14 +357,7 @@ static void confirm(struct job *j, const char *how)
 		return;
 	j->inferred = 0;
 	info("job %" PRIu32 ": confirmed (%s)", j->bound, how);
-	apply_allowed(j);
-	if (j->phase == JOB_PHASE_ACTIVE) {
-		char text[600];
-		addrs_text(j->addrs, j->naddrs, text, sizeof text);
-		info("job %" PRIu32 ": %s on %s: %s may connect", j->bound, j->state_name,
-		     j->nodes ? j->nodes : "(no nodes)", j->naddrs ? text : "no address");
-	}
-	write_state(j);
+	allow_and_say(j);
 }
 
 static void bind_to(struct job *j, uint32_t id, const char *how)
@@ -731,9 +732,7 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	free(claimed);
 	if (ord == ORDER_WAIT) {
 		arm_poll(j, j->order_wait_s);
-		if (j->order_wait_s < JOB_POLL_UNBOUND_S)
-			j->order_wait_s = 2 * j->order_wait_s < JOB_POLL_UNBOUND_S ? 2 * j->order_wait_s
-										: JOB_POLL_UNBOUND_S;
+		j->order_wait_s = MIN(2 * j->order_wait_s, JOB_POLL_UNBOUND_S);   /* 1, 2, 4 ... 30 s */
 		return;
 	}
 	if (!j->bound)

@@ -214,8 +214,12 @@ enum order_answer jobrules_by_order(const struct submit_window *self,
 	size_t ng = 0, nc = 0, rank = 0;
 
 	*job = 0;
-	if (!self->by_sbatch || !self->sid || !self->from_ns || !self->to_ns) {
+	if (!self->by_sbatch || !self->sid || !self->to_ns) {
 		*why = "not an sbatch of a known session that has exited";
+		return ORDER_UNKNOWN;
+	}
+	if (!self->from_ns) {
+		*why = "this forwarder went on without the submit lock";
 		return ORDER_UNKNOWN;
 	}
 	group[ng++] = self;

@@ -558,6 +558,9 @@ START_TEST(order_cannot_tell)
 	x = a;
 	x.by_sbatch = 0;
 	ck_assert_int_eq(order(&x, NULL, 0, two, 1, &job), ORDER_UNKNOWN);
+	x = a;
+	x.from_ns = 0;         /* it went on without the submit lock */
+	ck_assert_int_eq(order(&x, NULL, 0, two, 1, &job), ORDER_UNKNOWN);
 	/* the job's submit time lies outside its window (b's job in a's second
 	 * is fine, but a job stamped 3 s after a's sbatch ended is not a's) */
 	struct submit_window late_b = { 102, 500, 1, S(1004), S(1005) };
