@@ -666,18 +666,15 @@ static void arm_poll(struct job *j, int seconds)
  * is ours (jobrules_by_order), so that a job cancelled before it ever
  * started ends its forwarder; the job's HELLO confirms it later. */
 static enum order_answer by_order(struct job *j, const struct sj_answer *a,
-				  const struct cand_rules *r)
+				  const struct cand_rules *r, const struct state_peers *peers)
 {
 	if (j->starter != PVF_STARTER_SBATCH || !j->eof)
 		return ORDER_UNKNOWN;
 	struct submit_window self = { (long)getpid(), j->sid, 1, j->submit_from, j->submit_to };
-	struct submit_window *others = NULL;
-	size_t nothers = state_unbound(&others);
 	uint32_t id = 0;
 	const char *why = NULL;
-	enum order_answer ans = jobrules_by_order(&self, others, nothers, a->recs, a->nrecs, r,
-						  &id, &why);
-	free(others);
+	enum order_answer ans = jobrules_by_order(&self, peers->unbound, peers->nunbound, a->recs,
+						  a->nrecs, r, &id, &why);
 	if (ans == ORDER_BOUND) {
 		j->inferred = 1;
 		bind_to(j, id, "the order of this session's sbatch; nobody may connect "
@@ -704,7 +701,8 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	}
 	rpc_ok(j);
 
-	uint32_t *claimed = NULL, first = 0;
+	uint32_t first = 0;
+	struct state_peers peers;
 	struct cand_rules r = {
 		.uid = j->uid, .hosts = (const char (*)[JOBREC_HOST_MAX])a->hosts, .nhosts = a->nhosts,
 		.sid = j->sid, .not_before = j->started - 1, .not_after = j->eof ? j->eof_time + 5 : 0,
@@ -712,11 +710,12 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	if (log_debug_level() && j->last_candidates == (size_t)-1)
 		for (size_t i = 0; i < a->nhosts; i++)
 			debug("this host may be alloc_node '%s'", a->hosts[i]);
-	r.nclaimed = state_claimed(&claimed);
-	r.claimed = claimed;
+	state_peers(&peers);
+	r.claimed = peers.claimed;
+	r.nclaimed = peers.nclaimed;
 	size_t n = jobrules_count_candidates(a->recs, a->nrecs, &r, &first);
 	if (n == 0) {
-		free(claimed);
+		state_peers_free(&peers);
 		char why[100];
 		snprintf(why, sizeof why, "%s has exited and no job was submitted",
 			 jobargs_starter_name(j->starter));
@@ -728,8 +727,8 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 		info("waiting for the job to start: %zu candidate job%s (%s%" PRIu32 ")", n,
 		     n == 1 ? "" : "s", n == 1 ? "" : "first ", first);
 	j->last_candidates = n;
-	enum order_answer ord = by_order(j, a, &r);
-	free(claimed);
+	enum order_answer ord = by_order(j, a, &r, &peers);
+	state_peers_free(&peers);
 	if (ord == ORDER_WAIT) {
 		arm_poll(j, j->order_wait_s);
 		j->order_wait_s = MIN(2 * j->order_wait_s, JOB_POLL_UNBOUND_S);   /* 1, 2, 4 ... 30 s */

@@ -287,36 +287,38 @@ static size_t scan(struct entry **out, int prune)
 	return n;
 }
 
-size_t state_claimed(uint32_t **ids)
+void state_peers(struct state_peers *p)
 {
 	struct entry *list;
-	size_t n = scan(&list, 0), k = 0;
+	size_t n = scan(&list, 0);
 	long self = (long)getpid();
-	*ids = n ? calloc(n, sizeof **ids) : NULL;
-	for (size_t i = 0; i < n && *ids; i++)
-		if (list[i].r.pid != self && list[i].r.job)
-			(*ids)[k++] = list[i].r.job;
+	memset(p, 0, sizeof *p);
+	if (n && (!(p->claimed = calloc(n, sizeof *p->claimed)) ||
+		  !(p->unbound = calloc(n, sizeof *p->unbound))))
+		n = 0;          /* out of memory: as if alone */
+	for (size_t i = 0; i < n; i++) {
+		const struct staterec *r = &list[i].r;
+		if (r->pid == self)
+			continue;
+		if (r->job) {
+			p->claimed[p->nclaimed++] = r->job;
+			continue;
+		}
+		struct submit_window *w = &p->unbound[p->nunbound++];
+		w->pid = r->pid;
+		w->sid = r->sid;
+		w->by_sbatch = strcmp(r->starter, "sbatch") == 0;
+		w->from_ns = r->submit_from;
+		w->to_ns = r->submit_to;
+	}
 	free(list);
-	return k;
 }
 
-size_t state_unbound(struct submit_window **out)
+void state_peers_free(struct state_peers *p)
 {
-	struct entry *list;
-	size_t n = scan(&list, 0), k = 0;
-	long self = (long)getpid();
-	*out = n ? calloc(n, sizeof **out) : NULL;
-	for (size_t i = 0; i < n && *out; i++)
-		if (list[i].r.pid != self && !list[i].r.job) {
-			struct submit_window *w = &(*out)[k++];
-			w->pid = list[i].r.pid;
-			w->sid = list[i].r.sid;
-			w->by_sbatch = strcmp(list[i].r.starter, "sbatch") == 0;
-			w->from_ns = list[i].r.submit_from;
-			w->to_ns = list[i].r.submit_to;
-		}
-	free(list);
-	return k;
+	free(p->claimed);
+	free(p->unbound);
+	memset(p, 0, sizeof *p);
 }
 
 int state_submit_lock(struct state *s, int wait_ms, char *err, size_t errlen)

@@ -40,15 +40,18 @@ void state_close(struct state *s);
 /* The directory in use ("" for NULL). */
 const char *state_dir(const struct state *s);
 
-/* The jobs that other live pv-forwarders of the user are bound to (job !=
- * 0), malloc'd into *ids.  Returns how many. */
-size_t state_claimed(uint32_t **ids);
-
-/* The other live forwarders of the user that are not bound to a job yet,
- * as submission windows (see jobrules_by_order), malloc'd into *out.
- * Returns how many. */
+/* The user's other live pv-forwarders, from one look at the directory:
+ * the jobs those bound to a job claim, and the others' submission windows
+ * (see jobrules_by_order).  Free with state_peers_free(). */
 struct submit_window;
-size_t state_unbound(struct submit_window **out);
+struct state_peers {
+	uint32_t *claimed;
+	size_t nclaimed;
+	struct submit_window *unbound;
+	size_t nunbound;
+};
+void state_peers(struct state_peers *p);
+void state_peers_free(struct state_peers *p);
 
 /* The submit lock of the user's sbatch forwarders (STATE_SUBMIT_LOCK in the
  * state directory): held by a forwarder from its start until its sbatch
