@@ -373,12 +373,23 @@ static int same_addr(const struct sockaddr *a, const struct sockaddr_storage *b)
  * to connections towards different peers, so a client's source port alone
  * may equal an upstream socket's by chance (seen with 200 loopback
  * connections at once). */
-static int from_ourselves(const struct listener *l, const struct sockaddr *sa,
-			  const struct sockaddr *here)
+static int from_ourselves(const struct listener *l, const struct sockaddr *sa, int fd)
 {
-	for (const struct conn *c = l->conns; c; c = c->next)
-		if (same_addr(sa, &c->local) && same_addr(here, &c->remote))
+	struct sockaddr_storage here_ss;
+	struct sockaddr_in here_v4;
+	const struct sockaddr *here = NULL;
+	for (const struct conn *c = l->conns; c; c = c->next) {
+		if (!same_addr(sa, &c->local))
+			continue;
+		if (!here) {    /* asked only when the first end matches: rare */
+			socklen_t len = sizeof here_ss;
+			if (getsockname(fd, (struct sockaddr *)&here_ss, &len) < 0)
+				return 0;
+			here = sockaddr_unmap_v4((struct sockaddr *)&here_ss, &here_v4);
+		}
+		if (same_addr(here, &c->remote))
 			return 1;
+	}
 	return 0;
 }
 
@@ -417,15 +428,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	sa = (struct sockaddr *)sockaddr_unmap_v4(sa, &v4);
 	sockaddr_format(sa, peer, sizeof peer, 1);
 
-	struct sockaddr_storage here_ss;
-	struct sockaddr_in here_v4;
-	socklen_t here_len = sizeof here_ss;
-	const struct sockaddr *here = (struct sockaddr *)&here_ss;
-	if (getsockname(fd, (struct sockaddr *)&here_ss, &here_len) < 0)
-		here_ss.ss_family = AF_UNSPEC;
-	else
-		here = sockaddr_unmap_v4(here, &here_v4);
-	if (from_ourselves(l, sa, here)) {
+	if (from_ourselves(l, sa, fd)) {
 		refuse(l, fd, peer, "it comes from this forwarder (the destination loops back here)");
 		return;
 	}
