@@ -18,18 +18,13 @@ lt_init
 
 LIMIT=2000
 
-# start NAME PORT CMD...   srun --pv-forward=desktop:PORT -N1 CMD... in the background; waits for
-#   the plugin's line and the forwarder (LT_PID), watches the forwarder
+# start NAME PORT CMD...   srun --pv-forward=desktop:PORT -N1 CMD... in the background (lt_start)
 start() {
     local name=$1 port=$2
     shift 2
-    pt_bg login "$name" 150 srun --pv-forward="desktop:$port" -N1 "$@"
-    pt_wait_plugin_line "$name" "desktop:$port" 30 || { pt_show "$name"; tb_fail "$name: no plugin line"; }
-    LT_PID=$(lt_fwd_pid "desktop:$port") || tb_fail "$name: not exactly one forwarder to desktop:$port: $(pt_forwarder_info)"
+    lt_start "$name" "$port" 150 srun -N1 "$@"
     echo "$name: job $PT_JOB, forwarder $LT_PID on login:$PT_LPORT"
-    lt_watch "$name" "$LT_PID"
 }
-
 
 tb_step "normal: srun ends by itself"
 port=$(lt_port)

@@ -18,16 +18,8 @@ lt_init
 
 LIMIT=2000
 
-# start NAME PORT SALLOC-ARGS...   salloc --pv-forward=desktop:PORT ... in the background; waits
-#   for the plugin's line and the forwarder (LT_PID), watches it
-start() {
-    local name=$1 port=$2
-    shift 2
-    pt_bg login "$name" 200 salloc --pv-forward="desktop:$port" "$@"
-    pt_wait_plugin_line "$name" "desktop:$port" 30 || { pt_show "$name"; tb_fail "$name: no plugin line"; }
-    LT_PID=$(lt_fwd_pid "desktop:$port") || tb_fail "$name: not exactly one forwarder to desktop:$port: $(pt_forwarder_info)"
-    lt_watch "$name" "$LT_PID"
-}
+# start NAME PORT SALLOC-ARGS...   salloc --pv-forward=desktop:PORT ... in the background (lt_start)
+start() { lt_start "$1" "$2" 200 salloc "${@:3}"; }
 
 tb_step "exits: salloc's command ends"
 port=$(lt_port)

@@ -39,7 +39,7 @@ lt_init
 LIMIT=5000
 
 
-# submit NAME SBATCH-ARGS...   lt_sbatch + watch + wait until the forwarder is bound and the job runs
+# submit NAME SBATCH-ARGS...   lt_sbatch (LT_JOB, LT_PID, ...) and lt_watch of its forwarder
 submit() {
     local name=$1
     shift
@@ -49,12 +49,18 @@ submit() {
     lt_watch "$name" "$LT_PID"
 }
 
+# runs NAME   job LT_JOB runs, its forwarder LT_PID is bound to it and --list says so
+runs() {
+    local name=$1
+    tb_wait 20 "job $LT_JOB to run" running "$LT_JOB" || pt_bad "$name: job $LT_JOB is $(tb_job_state "$LT_JOB")"
+    lt_wait_log "$LT_PID" "job $LT_JOB: bound" 10 || pt_bad "$name: the forwarder did not bind to job $LT_JOB"
+    tb_wait 5 "--list to show job $LT_JOB running" row_is "$LT_PID" "$LT_JOB running $LT_DEST 0" || true
+    lt_list_check "$name, job running" "$LT_PID" "$LT_JOB" running "$LT_DEST" 0 "$PT_LPORT"
+}
+
 tb_step "complete: the batch script ends by itself"
 submit complete --wrap='sleep 6'
-tb_wait 20 "job $LT_JOB to run" running "$LT_JOB" || pt_bad "complete: job $LT_JOB is $(tb_job_state "$LT_JOB")"
-lt_wait_log "$LT_PID" "job $LT_JOB: bound" 10 || pt_bad "complete: the forwarder did not bind to job $LT_JOB"
-tb_wait 5 "--list to show job $LT_JOB running" row_is "$LT_PID" "$LT_JOB running $LT_DEST 0" || true
-lt_list_check "complete, job running" "$LT_PID" "$LT_JOB" running "$LT_DEST" 0 "$PT_LPORT"
+runs complete
 t_done=$(lt_ctld_ms "$LT_JOB" '_job_complete: .*WEXITSTATUS' 30) || tb_fail "complete: job $LT_JOB did not end"
 lt_gone_check complete "$t_done" "$LIMIT" "after slurmctld logged job $LT_JOB complete" || true
 pt_check_eq COMPLETED "$(tb_wait_job "$LT_JOB" 10)" "complete: state of job $LT_JOB"
@@ -72,10 +78,7 @@ lt_show_log "$LT_PID" 6
 
 tb_step "scancel: a running batch job is cancelled"
 submit scancel --wrap='sleep 300'
-tb_wait 20 "job $LT_JOB to run" running "$LT_JOB" || pt_bad "scancel: job $LT_JOB is $(tb_job_state "$LT_JOB")"
-lt_wait_log "$LT_PID" "job $LT_JOB: bound" 10 || pt_bad "scancel: the forwarder did not bind to job $LT_JOB"
-tb_wait 5 "--list to show job $LT_JOB running" row_is "$LT_PID" "$LT_JOB running $LT_DEST 0" || true
-lt_list_check "scancel, job running" "$LT_PID" "$LT_JOB" running "$LT_DEST" 0 "$PT_LPORT"
+runs scancel
 t0=$(lt_ms)
 tb_run login scancel "$LT_JOB"
 lt_gone_check scancel "$t0" "$LIMIT" "after scancel of running job $LT_JOB" || true
@@ -123,10 +126,8 @@ lock_held() { ! flock -n "$LT_STATE/sbatch.lock" true 2>/dev/null; }
 pt_bg login lockhold 60 flock "$LT_STATE/sbatch.lock" sleep 15
 tb_wait 10 "the submit lock to be held" lock_held || tb_fail "lock: $LT_STATE/sbatch.lock is not held"
 t0=$(lt_ms)
-lt_sbatch lock "$(lt_port)" -H --wrap='sleep 1'
+submit lock -H --wrap='sleep 1'
 took=$(( $(lt_ms) - t0 ))
-[ "$LT_SBATCH_RC" = 0 ] && [ -n "$LT_JOB" ] && [ -n "$LT_PID" ] || tb_fail "lock: sbatch exit $LT_SBATCH_RC, job '${LT_JOB}', forwarder '${LT_PID}'"
-lt_watch lock "$LT_PID"
 pt_measure "lock: sbatch --pv-forward took $took ms behind a held submit lock (waits 10 s)"
 [ "$took" -ge 10000 ] && [ "$took" -lt 20000 ] && pt_good "lock: sbatch waited for the lock, then went on ($took ms)" ||
     pt_bad "lock: sbatch took $took ms (expected 10-20 s)"

@@ -172,6 +172,18 @@ lt_list_check() {
 
 # ---------------------------------------------------------------- launching
 
+# lt_start NAME DESTPORT SECS CLIENT [ARGS...]   CLIENT --pv-forward=desktop:DESTPORT ARGS... (srun
+#   or salloc) as the test user on login in the background (at most SECS); waits for the plugin's
+#   line and the forwarder, sets LT_PID and watches it (lt_watch NAME)
+lt_start() {
+    local name=$1 port=$2 secs=$3 client=$4
+    shift 4
+    pt_bg login "$name" "$secs" "$client" --pv-forward="desktop:$port" "$@"
+    pt_wait_plugin_line "$name" "desktop:$port" 30 || { pt_show "$name"; tb_fail "$name: no plugin line"; }
+    LT_PID=$(lt_fwd_pid "desktop:$port") || tb_fail "$name: not exactly one forwarder to desktop:$port: $(pt_forwarder_info)"
+    lt_watch "$name" "$LT_PID"
+}
+
 # lt_sbatch NAME DESTPORT SBATCH-ARGS...   sbatch --pv-forward=desktop:DESTPORT as the test user
 #   on login (its own session), output of the job in $PT_DIR/NAME.job.out. Waits for sbatch.
 #   Sets LT_JOB (empty if none was submitted), LT_PID (its forwarder, empty if none is left),
