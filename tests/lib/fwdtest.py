@@ -78,8 +78,14 @@ F_TOGETHER = 16     # server waits until every connection of the run is open (De
 MiB = 1024 * 1024
 
 
+_log_lock = threading.Lock()
+
+
 def log(*a):
-    print(*a, flush=True)
+    # one write per line under a lock: print() from several threads interleaves its pieces
+    with _log_lock:
+        sys.stdout.write(" ".join(str(x) for x in a) + "\n")
+        sys.stdout.flush()
 
 
 class Fail(Exception):

@@ -246,18 +246,22 @@ import socket, sys, threading
 port = int(sys.argv[1])
 s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.bind(("0.0.0.0", port)); s.listen(64)
+lock = threading.Lock()
+def say(*words):   # one whole line at a time: print() from two threads interleaves its pieces
+    with lock:
+        sys.stdout.write(" ".join(str(w) for w in words) + "\n"); sys.stdout.flush()
 def serve(c, a):
-    print("conn", a[0], flush=True)
+    say("conn", a[0])
     n = 0
     try:
         c.sendall(("desktop-%d\n" % port).encode())
         while True:
             d = c.recv(65536)
             if not d: break
-            n += len(d); print("data", a[0], repr(d), flush=True)
+            n += len(d); say("data", a[0], repr(d))
     except OSError as e:
-        print("error", a[0], e, flush=True)
-    print("closed", a[0], n, "bytes", flush=True)
+        say("error", a[0], e)
+    say("closed", a[0], n, "bytes")
     c.close()
 while True:
     c, a = s.accept()
