@@ -18,6 +18,7 @@
 
 #include "control.h"
 #include "control_line.h"
+#include "clock.h"
 #include "fwd.h"
 #include "hostport.h"
 #include "jobrules.h"
@@ -109,20 +110,6 @@ struct job {
 	double last_write;
 };
 
-static double mono(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
-static int64_t wall_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- the state file */
 
 static const char *state_word(const struct job *j)
@@ -162,7 +149,7 @@ static void write_state(struct job *j)
 	j->last_up = ls.up;
 	j->last_down = ls.down;
 	j->last_rpcs = r.rpcs;
-	j->last_write = mono();
+	j->last_write = clock_mono_s();
 }
 
 /* Every second: rewrite the state on a change (a look at slurmctld
@@ -177,7 +164,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 		      strcmp(state_word(j), j->last_state) != 0 ||
 		      (j->sj && slurmjob_rpcs(j->sj) != j->last_rpcs);
 	int moved = ls.up != j->last_up || ls.down != j->last_down;
-	if (changed || (moved && mono() - j->last_write >= JOB_STATE_BYTES_S))
+	if (changed || (moved && clock_mono_s() - j->last_write >= JOB_STATE_BYTES_S))
 		write_state(j);
 }
 
@@ -295,7 +282,7 @@ static void update_bound(struct job *j, const struct sj_answer *a)
 			jobrules_state_name(a->recs[i].job_state, j->state_name, sizeof j->state_name);
 			break;
 		}
-	j->loaded_at = mono();
+	j->loaded_at = clock_mono_s();
 
 	int nodes_changed = (a->nodes == NULL) != (j->nodes == NULL) ||
 			    (a->nodes && strcmp(a->nodes, j->nodes) != 0);
@@ -482,7 +469,7 @@ static void on_request(uint64_t ctl_id, const struct ctl_req *req, const struct 
 		unbind(j, req->job_id);
 	if (req->verb == CTL_HELLO && knows(j, req->job_id) && j->phase == JOB_PHASE_ACTIVE &&
 	    !j->inferred &&
-	    (cidr_list_match(j->addrs, j->naddrs, peer) || mono() - j->loaded_at < JOB_HELLO_FRESH_S)) {
+	    (cidr_list_match(j->addrs, j->naddrs, peer) || clock_mono_s() - j->loaded_at < JOB_HELLO_FRESH_S)) {
 		reply(j, &now, NULL);    /* the usual case: a step of the bound job */
 		return;
 	}
@@ -795,10 +782,10 @@ static void on_watch(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (io != j->starter_io && !inflight_find(j, j->bound) &&
-	    mono() - j->activity_load >= JOB_WATCH_LOAD_S) {
+	    clock_mono_s() - j->activity_load >= JOB_WATCH_LOAD_S) {
 		debug("salloc (pid %ld) is active: asking about job %" PRIu32, (long)j->starter_pid,
 		      j->bound);
-		j->activity_load = mono();
+		j->activity_load = clock_mono_s();
 		load(j, j->bound, 0, "salloc activity");
 	}
 	j->starter_io = io;
@@ -836,7 +823,7 @@ static void on_lifeline_eof(void *arg)
 	if (j->starter == PVF_STARTER_SBATCH && j->submit_from) {
 		/* the window closes (in the state file) before the next sbatch
 		 * may open its own */
-		j->submit_to = wall_ns();
+		j->submit_to = clock_wall_ns();
 		write_state(j);
 	}
 	if (j->submit_lock >= 0) {
@@ -966,7 +953,7 @@ int job_start(struct job *j, struct fwd *f, char *err, size_t errlen)
 		/* before the ready line: sbatch submits only after it */
 		j->submit_lock = state_submit_lock(j->st, JOB_SUBMIT_LOCK_WAIT_MS, why, sizeof why);
 		if (j->submit_lock >= 0)
-			j->submit_from = wall_ns();
+			j->submit_from = clock_wall_ns();
 		else
 			info("submit lock: %s; going on (this job is then known by its HELLO only)", why);
 	}

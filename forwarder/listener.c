@@ -17,6 +17,7 @@
 
 #include "hostport.h"
 #include "log.h"
+#include "clock.h"
 #include "relay.h"
 #include "resolve.h"
 #include "sock.h"
@@ -71,13 +72,6 @@ struct listener {
 	unsigned refuse_logged;      /* lines logged in it, */
 	uint64_t refuse_quiet;       /* refusals not logged */
 };
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static struct timeval tv_of(double s)
 {
@@ -143,7 +137,7 @@ static void conn_close(struct conn *c, const char *reason)
 	if (c->relay)
 		relay_bytes(c->relay, &up, &down);
 	info("conn %" PRIu64 " closed: %s -> %s, %" PRIu64 " B to destination, %" PRIu64
-	     " B to client, %.3f s: %s", c->id, c->peer, c->dest, up, down, now() - c->t0, reason);
+	     " B to client, %.3f s: %s", c->id, c->peer, c->dest, up, down, clock_mono_s() - c->t0, reason);
 	l->closed_up += up;
 	l->closed_down += down;
 	conn_free(c);
@@ -159,7 +153,7 @@ static void conn_connected(struct conn *c, int fd)
 {
 	if (c->held)
 		info("conn %" PRIu64 ": connected to %s (%s) after %.1f s", c->id, c->dest, c->addr,
-		     now() - c->t0);
+		     clock_mono_s() - c->t0);
 	else
 		debug("conn %" PRIu64 ": connected to %s (%s)", c->id, c->dest, c->addr);
 	event_free(c->gone_ev);       /* the relay watches the client from now on */
@@ -213,7 +207,7 @@ static void on_connect_ready(evutil_socket_t fd, short what, void *arg)
 /* Seconds left to hold the client; a large number for "no limit". */
 static double hold_left(const struct conn *c)
 {
-	return c->svc->hold_s < 0 ? 1e9 : c->svc->hold_s - (now() - c->t0);
+	return c->svc->hold_s < 0 ? 1e9 : c->svc->hold_s - (clock_mono_s() - c->t0);
 }
 
 static void conn_try_addr(struct conn *c)
@@ -297,7 +291,7 @@ static void conn_try_dest(struct conn *c)
 	if (left <= 0) {
 		char why[300];
 		snprintf(why, sizeof why, "destination unreachable for %.0f s (last error: %s)",
-			 now() - c->t0, c->last_err);
+			 clock_mono_s() - c->t0, c->last_err);
 		conn_close(c, why);
 		return;
 	}
@@ -397,7 +391,7 @@ static int from_ourselves(const struct listener *l, const struct sockaddr *sa, i
  * LISTENER_REFUSE_LOGS_PER_S lines a second, so a port scan can't flood the log. */
 static void refuse(struct listener *l, int fd, const char *peer, const char *why)
 {
-	long sec = (long)now();
+	long sec = (long)clock_mono_s();
 	if (sec != l->refuse_sec) {
 		if (l->refuse_quiet)
 			info("%" PRIu64 " more refused connections were not logged", l->refuse_quiet);
@@ -470,7 +464,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	c->route = rt;
 	c->cfd = fd;
 	c->sfd = -1;
-	c->t0 = now();
+	c->t0 = clock_mono_s();
 	snprintf(c->peer, sizeof c->peer, "%s", peer);
 	c->dest_first = rt->next++ % rt->ndest;   /* several destinations rotate */
 	const struct fwd_dest *d = &rt->dest[c->dest_first];

@@ -2,6 +2,7 @@
  * control.h).  Everything here is bounded by one deadline. */
 #define _GNU_SOURCE
 #include "control.h"
+#include "clock.h"
 #include "hostport.h"
 #include "netaddr.h"
 
@@ -34,13 +35,6 @@ static struct {
 	struct sockaddr_storage addr[MAX_ADDRS];
 	socklen_t len[MAX_ADDRS];
 } cache;
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 static void cache_fill(const char *host, const struct addrinfo *res)
 {
@@ -93,7 +87,7 @@ static int lookup(const char *host, const struct addrinfo *hints, long deadline,
 		rc = gai_error(&req->cb);
 		if (rc != EAI_INPROGRESS)
 			break;
-		long left = deadline - now_ms();
+		long left = deadline - clock_mono_ms();
 		if (left <= 0) {
 			if (gai_cancel(&req->cb) == EAI_CANCELED)
 				free(req);
@@ -164,7 +158,7 @@ static int resolve(const char *host, long deadline, char *err, size_t errlen)
 static int wait_fd(int fd, short events, long deadline)
 {
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - clock_mono_ms();
 		if (left <= 0)
 			return 0;
 		struct pollfd p = { .fd = fd, .events = events };
@@ -308,7 +302,7 @@ int control_send(const char *host, uint16_t port, const char *line,
 
 	if (timeout_ms <= 0)
 		timeout_ms = CONTROL_TIMEOUT_MS;
-	deadline = now_ms() + timeout_ms;
+	deadline = clock_mono_ms() + timeout_ms;
 	if (reply == NULL || replylen == 0)
 		return -1;
 	reply[0] = '\0';
@@ -323,7 +317,7 @@ int control_send(const char *host, uint16_t port, const char *line,
 	snprintf(err, sizeof(err), "no address");
 	for (size_t i = 0; i < cache.n && fd < 0; i++) {
 		struct sockaddr_storage ss = cache.addr[i];
-		long left = deadline - now_ms();
+		long left = deadline - clock_mono_ms();
 		if (left <= 0)
 			break;
 		if (ss.ss_family == AF_INET)
@@ -332,7 +326,7 @@ int control_send(const char *host, uint16_t port, const char *line,
 			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
 		sockaddr_format((struct sockaddr *)&ss, addr, sizeof(addr), 0);
 		fd = connect_one((struct sockaddr *)&ss, cache.len[i],
-				 now_ms() + left / (long)(cache.n - i), why, sizeof(why));
+				 clock_mono_ms() + left / (long)(cache.n - i), why, sizeof(why));
 		if (fd < 0) {
 			if (strcmp(addr, host) == 0)
 				snprintf(err, sizeof(err), "%s", why);

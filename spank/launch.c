@@ -1,6 +1,7 @@
 /* launch.c - start pv-forwarder for a job (see launch.h). */
 #define _GNU_SOURCE
 #include "launch.h"
+#include "clock.h"
 #include "control_proto.h"
 #include "hostport.h"
 
@@ -27,13 +28,6 @@ extern char **environ;
 #define READY_FD    3
 #define LIFELINE_FD 4
 #define TOKEN_ENV   "PV_FORWARD_TOKEN"
-
-static long now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 /* Async-signal-safe helpers for the child between fork and exec. */
 static size_t put(char *buf, size_t n, size_t cap, const char *s)
@@ -144,7 +138,7 @@ static void child(int ready_w, int life_r, int devnull, const char *path,
  * else polls every millisecond. */
 static int reap(pid_t pid, long wait_ms)
 {
-	long deadline = now_ms() + wait_ms;
+	long deadline = clock_mono_ms() + wait_ms;
 	int status, pidfd = -1;
 
 #ifdef SYS_pidfd_open
@@ -158,7 +152,7 @@ static int reap(pid_t pid, long wait_ms)
 			status = -1;
 			break;
 		}
-		long left = deadline - now_ms();
+		long left = deadline - clock_mono_ms();
 		if (left <= 0) {
 			status = -1;
 			break;
@@ -315,10 +309,10 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 	/* Read the ready pipe: "PORT n CONTROL m\n" or "ERROR msg\n", or its end. */
 	char buf[1024];
 	size_t got = 0;
-	long deadline = now_ms() + LAUNCH_READY_TIMEOUT_MS;
+	long deadline = clock_mono_ms() + LAUNCH_READY_TIMEOUT_MS;
 	int timed_out = 0;
 	for (;;) {
-		long left = deadline - now_ms();
+		long left = deadline - clock_mono_ms();
 		if (left <= 0) {
 			timed_out = 1;
 			break;
