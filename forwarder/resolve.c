@@ -3,21 +3,14 @@
 #define _GNU_SOURCE
 #include "resolve.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
-#include "join.h"
 #include "log.h"
+#include "workq.h"
 
 static int add_block(struct cidr **list, size_t *n, const struct cidr *c)
 {
@@ -105,109 +98,60 @@ int resolve_bind(const char *host, uint16_t port, struct addrinfo **res,
 	return 0;
 }
 
-/* ---- asynchronous getaddrinfo: one worker thread, answers through a pipe */
+/* ---- asynchronous getaddrinfo: in a workq (one worker thread) */
 
 struct resolve_req {
-	struct resolve_req *next;
+	struct work w;             /* first: the queue's link */
 	char host[NI_MAXHOST];
 	char port[8];
 	resolve_fn fn;
 	void *arg;
-	int cancelled;             /* under rs->lock */
 	int gai_err;
 	struct addrinfo *res;
 };
 
 struct resolver {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct resolve_req *todo, **todo_tail, *done;
-	int pipe[2];               /* worker -> loop: "something is done" */
-	struct event *ev;
-	pthread_t tid;
-	int stop;                  /* under lock: the worker should end */
+	struct workq *q;
 };
 
-static void *worker(void *arg)
+static void req_free(struct work *w, void *ctx)
 {
-	struct resolver *rs = arg;
-	pthread_mutex_lock(&rs->lock);
-	for (;;) {
-		while (!rs->todo && !rs->stop)
-			pthread_cond_wait(&rs->wake, &rs->lock);
-		if (rs->stop)
-			break;
-		struct resolve_req *rq = rs->todo;
-		if (!(rs->todo = rq->next))
-			rs->todo_tail = &rs->todo;
-		if (!rq->cancelled) {
-			pthread_mutex_unlock(&rs->lock);
-			struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
-			rq->gai_err = getaddrinfo(rq->host, rq->port, &hints, &rq->res);
-			pthread_mutex_lock(&rs->lock);
-		}
-		rq->next = rs->done;
-		rs->done = rq;
-		while (write(rs->pipe[1], "", 1) < 0 && errno == EINTR)
-			;   /* EAGAIN: the pipe is full, so a wake-up is pending anyway */
-	}
-	pthread_mutex_unlock(&rs->lock);
-	return NULL;
+	struct resolve_req *rq = (struct resolve_req *)w;
+	(void)ctx;
+	if (rq->res)
+		freeaddrinfo(rq->res);
+	free(rq);
 }
 
-static void on_done(evutil_socket_t fd, short what, void *arg)
+/* In the worker. */
+static void req_run(struct work *w, void *ctx)
 {
-	struct resolver *rs = arg;
-	char drain[256];
-	(void)what;
-	while (read(fd, drain, sizeof drain) > 0)
-		;
-	pthread_mutex_lock(&rs->lock);
-	struct resolve_req *list = rs->done;
-	rs->done = NULL;
-	pthread_mutex_unlock(&rs->lock);
-	while (list) {
-		struct resolve_req *rq = list;
-		list = rq->next;
-		if (rq->cancelled) {
-			if (rq->res)
-				freeaddrinfo(rq->res);
-		} else {
-			rq->fn(rq->gai_err ? NULL : rq->res, rq->gai_err, rq->arg);
-		}
-		free(rq);
+	struct resolve_req *rq = (struct resolve_req *)w;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
+	(void)ctx;
+	rq->gai_err = getaddrinfo(rq->host, rq->port, &hints, &rq->res);
+}
+
+/* In the loop.  A request cancelled while getaddrinfo ran still has its
+ * answer to free. */
+static void req_done(struct work *w, void *ctx)
+{
+	struct resolve_req *rq = (struct resolve_req *)w;
+	if (!w->cancelled) {
+		rq->fn(rq->gai_err ? NULL : rq->res, rq->gai_err, rq->arg);
+		rq->res = NULL;    /* fn owns it now */
 	}
+	req_free(w, ctx);
 }
 
 struct resolver *resolver_new(struct event_base *base)
 {
 	struct resolver *rs = calloc(1, sizeof *rs);
-	sigset_t all, old;
-	if (!rs || pipe2(rs->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+	if (!rs || !(rs->q = workq_new(base, req_run, req_done, NULL))) {
 		free(rs);
 		return NULL;
 	}
-	pthread_mutex_init(&rs->lock, NULL);
-	pthread_cond_init(&rs->wake, NULL);
-	rs->todo_tail = &rs->todo;
-	rs->ev = event_new(base, rs->pipe[0], EV_READ | EV_PERSIST, on_done, rs);
-	if (!rs->ev || event_add(rs->ev, NULL) < 0)
-		goto fail;
-	/* Signals go to the loop thread only: the worker starts with all blocked. */
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&rs->tid, NULL, worker, rs);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0)
-		goto fail;
 	return rs;
-fail:
-	if (rs->ev)
-		event_free(rs->ev);
-	close(rs->pipe[0]);
-	close(rs->pipe[1]);
-	free(rs);
-	return NULL;
 }
 
 struct resolve_req *resolver_start(struct resolver *rs, const char *host, uint16_t port,
@@ -220,51 +164,22 @@ struct resolve_req *resolver_start(struct resolver *rs, const char *host, uint16
 	snprintf(rq->port, sizeof rq->port, "%u", port);
 	rq->fn = fn;
 	rq->arg = arg;
-	pthread_mutex_lock(&rs->lock);
-	*rs->todo_tail = rq;
-	rs->todo_tail = &rq->next;
-	pthread_cond_signal(&rs->wake);
-	pthread_mutex_unlock(&rs->lock);
+	workq_push(rs->q, &rq->w);
 	return rq;
 }
 
 void resolver_cancel(struct resolver *rs, struct resolve_req *rq)
 {
-	pthread_mutex_lock(&rs->lock);
-	rq->cancelled = 1;
-	pthread_mutex_unlock(&rs->lock);
-}
-
-static void free_list(struct resolve_req *rq)
-{
-	while (rq) {
-		struct resolve_req *next = rq->next;
-		if (rq->res)
-			freeaddrinfo(rq->res);
-		free(rq);
-		rq = next;
-	}
+	workq_cancel(rs->q, &rq->w);
 }
 
 void resolver_free(struct resolver *rs)
 {
 	if (!rs)
 		return;
-	pthread_mutex_lock(&rs->lock);
-	rs->stop = 1;
-	pthread_cond_signal(&rs->wake);
-	pthread_mutex_unlock(&rs->lock);
-	if (join_or_detach(rs->tid) != 0) {
-		/* stuck in getaddrinfo: leave it all to the process's exit */
+	/* Stuck in getaddrinfo: the queue is left to the process's exit; rs is
+	 * not the worker's (its ctx is NULL). */
+	if (workq_free(rs->q, req_free) != 0)
 		debug("resolver: worker still busy at exit");
-		return;
-	}
-	event_free(rs->ev);
-	close(rs->pipe[0]);
-	close(rs->pipe[1]);
-	free_list(rs->todo);
-	free_list(rs->done);
-	pthread_mutex_destroy(&rs->lock);
-	pthread_cond_destroy(&rs->wake);
 	free(rs);
 }

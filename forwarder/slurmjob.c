@@ -2,30 +2,24 @@
 #define _GNU_SOURCE
 #include "slurmjob.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <ifaddrs.h>
 #include <netdb.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <time.h>
 #include <unistd.h>
 
-#include <event2/event.h>
 #include <slurm/slurm.h>
 #include <slurm/slurm_errno.h>
 
-#include "join.h"
 #include "log.h"
+#include "workq.h"
 
 enum sj_kind { Q_JOB, Q_USER };
 
 struct sj_q {
-	struct sj_q *next;
+	struct work w;             /* first: the queue's link */
 	enum sj_kind kind;
 	uint32_t id;               /* job id or uid */
 	char *prev_nodes;
@@ -35,18 +29,12 @@ struct sj_q {
 };
 
 struct slurmjob {
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	struct sj_q *todo, **todo_tail, *done, **done_tail;
-	int pipe[2];
-	struct event *ev;
-	pthread_t tid;
-	int stop;
+	struct workq *q;
 	char (*hosts)[JOBREC_HOST_MAX];   /* worker only: this host's names */
 	size_t nhosts;
 	int hosts_known;
 	unsigned busy;             /* loop thread only */
-	unsigned long rpcs;        /* under lock */
+	unsigned long rpcs;        /* the worker counts, the loop reads: __atomic_* */
 };
 
 static void answer_free(struct sj_answer *a)
@@ -69,6 +57,14 @@ static void q_free(struct sj_q *q)
 }
 
 /* ---- in the worker */
+
+/* One more RPC, for the answer and in all (the loop reads the total at any
+ * time: atomic, not the queue's lock). */
+static void count_rpc(struct slurmjob *sj, struct sj_answer *a)
+{
+	__atomic_add_fetch(&sj->rpcs, 1, __ATOMIC_RELAXED);
+	a->rpcs++;
+}
 
 static void set_error(struct sj_answer *a, int err)
 {
@@ -145,10 +141,7 @@ static void resolve_node(struct slurmjob *sj, struct sj_answer *a, char *node)
 	}
 	node_info_msg_t *ni = NULL;
 	int ok = 0;
-	pthread_mutex_lock(&sj->lock);
-	sj->rpcs++;
-	pthread_mutex_unlock(&sj->lock);
-	a->rpcs++;
+	count_rpc(sj, a);
 	if (slurm_load_node_single(&ni, node, SHOW_ALL) == SLURM_SUCCESS && ni &&
 	    ni->record_count > 0 && ni->node_array[0].node_addr &&
 	    strcmp(ni->node_array[0].node_addr, node) != 0 &&
@@ -180,10 +173,7 @@ static void resolve_nodes(struct slurmjob *sj, struct sj_q *q)
 
 static int rpc_load_job(struct slurmjob *sj, struct sj_q *q, uint32_t id, job_info_msg_t **msg)
 {
-	pthread_mutex_lock(&sj->lock);
-	sj->rpcs++;
-	pthread_mutex_unlock(&sj->lock);
-	q->a.rpcs++;
+	count_rpc(sj, &q->a);
 	*msg = NULL;
 	/* SHOW_LOCAL: without it every call first asks for the federation
 	 * (REQUEST_FED_INFO), two RPCs instead of one. */
@@ -293,10 +283,7 @@ static void do_load_user(struct slurmjob *sj, struct sj_q *q)
 		q->a.nhosts = sj->nhosts;
 	}
 	job_info_msg_t *msg = NULL;
-	pthread_mutex_lock(&sj->lock);
-	sj->rpcs++;
-	pthread_mutex_unlock(&sj->lock);
-	q->a.rpcs++;
+	count_rpc(sj, &q->a);
 	if (slurm_load_job_user(&msg, q->id, SHOW_ALL | SHOW_LOCAL) != SLURM_SUCCESS) {
 		int err = slurm_get_errno();
 		if (msg)
@@ -317,55 +304,26 @@ static void do_load_user(struct slurmjob *sj, struct sj_q *q)
 	slurm_free_job_info_msg(msg);
 }
 
-static void *worker(void *arg)
+/* One question, its answer in q->a. */
+static void q_run(struct work *w, void *ctx)
 {
-	struct slurmjob *sj = arg;
-	pthread_mutex_lock(&sj->lock);
-	for (;;) {
-		while (!sj->todo && !sj->stop)
-			pthread_cond_wait(&sj->wake, &sj->lock);
-		if (sj->stop)
-			break;
-		struct sj_q *q = sj->todo;
-		if (!(sj->todo = q->next))
-			sj->todo_tail = &sj->todo;
-		q->next = NULL;
-		pthread_mutex_unlock(&sj->lock);
-		if (q->kind == Q_JOB)
-			do_load_job(sj, q);
-		else
-			do_load_user(sj, q);
-		pthread_mutex_lock(&sj->lock);
-		*sj->done_tail = q;
-		sj->done_tail = &q->next;
-		while (write(sj->pipe[1], "", 1) < 0 && errno == EINTR)
-			;
-	}
-	pthread_mutex_unlock(&sj->lock);
-	return NULL;
+	struct sj_q *q = (struct sj_q *)w;
+	if (q->kind == Q_JOB)
+		do_load_job(ctx, q);
+	else
+		do_load_user(ctx, q);
 }
 
 /* ---- in the loop */
 
-static void on_done(evutil_socket_t fd, short what, void *arg)
+/* Questions are never cancelled: each gets its answer, in order. */
+static void q_done(struct work *w, void *ctx)
 {
-	struct slurmjob *sj = arg;
-	char drain[64];
-	(void)what;
-	while (read(fd, drain, sizeof drain) > 0)
-		;
-	pthread_mutex_lock(&sj->lock);
-	struct sj_q *list = sj->done;
-	sj->done = NULL;
-	sj->done_tail = &sj->done;
-	pthread_mutex_unlock(&sj->lock);
-	while (list) {
-		struct sj_q *q = list;
-		list = q->next;
-		sj->busy--;
-		q->fn(&q->a, q->arg);
-		q_free(q);
-	}
+	struct slurmjob *sj = ctx;
+	struct sj_q *q = (struct sj_q *)w;
+	sj->busy--;
+	q->fn(&q->a, q->arg);
+	q_free(q);
 }
 
 void slurmjob_init(void)
@@ -378,43 +336,16 @@ void slurmjob_init(void)
 struct slurmjob *slurmjob_new(struct event_base *base)
 {
 	struct slurmjob *sj = calloc(1, sizeof *sj);
-	sigset_t all, old;
-	if (!sj || pipe2(sj->pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+	if (!sj || !(sj->q = workq_new(base, q_run, q_done, sj))) {
 		free(sj);
 		return NULL;
 	}
-	pthread_mutex_init(&sj->lock, NULL);
-	pthread_cond_init(&sj->wake, NULL);
-	sj->todo_tail = &sj->todo;
-	sj->done_tail = &sj->done;
-	sj->ev = event_new(base, sj->pipe[0], EV_READ | EV_PERSIST, on_done, sj);
-	if (!sj->ev || event_add(sj->ev, NULL) < 0)
-		goto fail;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int rc = pthread_create(&sj->tid, NULL, worker, sj);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		errno = rc;
-		goto fail;
-	}
 	return sj;
-fail:
-	if (sj->ev)
-		event_free(sj->ev);
-	close(sj->pipe[0]);
-	close(sj->pipe[1]);
-	free(sj);
-	return NULL;
 }
 
 static int enqueue(struct slurmjob *sj, struct sj_q *q)
 {
-	pthread_mutex_lock(&sj->lock);
-	*sj->todo_tail = q;
-	sj->todo_tail = &q->next;
-	pthread_cond_signal(&sj->wake);
-	pthread_mutex_unlock(&sj->lock);
+	workq_push(sj->q, &q->w);
 	sj->busy++;
 	return 0;
 }
@@ -455,43 +386,24 @@ unsigned slurmjob_busy(const struct slurmjob *sj)
 
 unsigned long slurmjob_rpcs(const struct slurmjob *sj)
 {
-	struct slurmjob *m = (struct slurmjob *)sj;
-	pthread_mutex_lock(&m->lock);
-	unsigned long n = m->rpcs;
-	pthread_mutex_unlock(&m->lock);
-	return n;
+	return __atomic_load_n(&sj->rpcs, __ATOMIC_RELAXED);
 }
 
-static void free_list(struct sj_q *q)
+static void q_discard(struct work *w, void *ctx)
 {
-	while (q) {
-		struct sj_q *next = q->next;
-		q_free(q);
-		q = next;
-	}
+	(void)ctx;
+	q_free((struct sj_q *)w);
 }
 
 void slurmjob_free(struct slurmjob *sj)
 {
 	if (!sj)
 		return;
-	pthread_mutex_lock(&sj->lock);
-	sj->stop = 1;
-	pthread_cond_signal(&sj->wake);
-	pthread_mutex_unlock(&sj->lock);
-	if (join_or_detach(sj->tid) != 0) {
+	if (workq_free(sj->q, q_discard) != 0) {
 		/* stuck in an RPC: leave it all to the process's exit */
 		debug("slurm: worker still busy at exit");
-		event_del(sj->ev);
 		return;
 	}
-	event_free(sj->ev);
-	close(sj->pipe[0]);
-	close(sj->pipe[1]);
-	free_list(sj->todo);
-	free_list(sj->done);
 	free(sj->hosts);
-	pthread_mutex_destroy(&sj->lock);
-	pthread_cond_destroy(&sj->wake);
 	free(sj);
 }
