@@ -36,7 +36,7 @@ typedef void (*resolve_fn)(struct addrinfo *res, int gai_err, void *arg);
 
 struct resolver *resolver_new(struct event_base *base);
 /* Ends the worker and frees everything; when the worker is stuck in
- * getaddrinfo for more than a second, it is left to the process's exit. */
+ * getaddrinfo for more than 100 ms (workq.c), it is left to the process's exit. */
 void resolver_free(struct resolver *rs);
 /* fn is always called later from the loop, never from inside this call. */
 struct resolve_req *resolver_start(struct resolver *rs, const char *host, uint16_t port,

@@ -63,7 +63,7 @@ void slurmjob_init(void);
 /* Starts the worker.  NULL with errno on failure. */
 struct slurmjob *slurmjob_new(struct event_base *base);
 /* Drops unanswered questions (their fn is not called) and ends the worker;
- * a worker stuck in an RPC for more than a second is left to the process's
+ * a worker stuck in an RPC for more than 100 ms (workq.c) is left to the process's
  * exit. */
 void slurmjob_free(struct slurmjob *sj);
 /* The job id.  prev_nodes: the node list of the last answer (NULL or ""
