@@ -1,6 +1,7 @@
 /* hostport.c - the HOST[:PORT] grammar (see hostport.h).  Pure. */
 #include "hostport.h"
 #include "numparse.h"
+#include "quote.h"
 
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -78,8 +79,9 @@ static int parse_port_text(const char *s, uint16_t *port, char *err, size_t errl
 	if (*s == '\0')
 		return fail(err, errlen, "missing port after ':'");
 	if (strspn(s, "0123456789") != strlen(s)) {
-		snprintf(msg, sizeof(msg), "port '%.16s%s' is not a number", s,
-			 strlen(s) > 16 ? "..." : "");
+		char q[QUOTE_BUF];
+		snprintf(msg, sizeof(msg), "port '%s' is not a number",
+			 quote_text(q, sizeof(q), s, strlen(s), 16));
 		return fail(err, errlen, msg);
 	}
 	if (parse_ulong(s, 1, 65535, &v) < 0) {

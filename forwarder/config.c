@@ -8,6 +8,7 @@
 #include "config.h"
 #include "hostport.h"
 #include "numparse.h"
+#include "quote.h"
 
 #include <arpa/inet.h>
 #include <stdarg.h>
@@ -92,34 +93,15 @@ static int perr(struct parser *ps, unsigned line, unsigned col, const char *fmt,
 	return -1;
 }
 
-/* s[0..n) quoted for a message: 'text', non-printable bytes escaped, long
- * text cut to its first 40 characters and "...". */
+/* s[0..n) quoted for a message: 'text' (quote.h), long text cut to its
+ * first 40 characters and "...". */
 static const char *quote(char *buf, size_t size, const char *s, size_t n)
 {
-	size_t o = 0;
-
-	buf[o++] = '\'';
-	for (size_t i = 0; i < n && o + 8 < size; i++) {
-		unsigned char c = (unsigned char)s[i];
-		if (i == 40) {
-			memcpy(buf + o, "...", 3);
-			o += 3;
-			break;
-		}
-		if (c == '\n') {
-			buf[o++] = '\\';
-			buf[o++] = 'n';
-		} else if (c == '\t') {
-			buf[o++] = '\\';
-			buf[o++] = 't';
-		} else if (c < 0x20 || c >= 0x7f) {
-			o += (size_t)snprintf(buf + o, size - o, "\\x%02x", c);
-		} else {
-			buf[o++] = (char)c;
-		}
-	}
-	buf[o++] = '\'';
-	buf[o] = '\0';
+	buf[0] = '\'';
+	quote_text(buf + 1, size - 2, s, n, 40);     /* room for the closing quote */
+	size_t o = strlen(buf);
+	buf[o] = '\'';
+	buf[o + 1] = '\0';
 	return buf;
 }
 

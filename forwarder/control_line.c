@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "numparse.h"
+#include "quote.h"
 
 int ctl_token_valid(const char *s)
 {
@@ -100,11 +101,8 @@ size_t ctl_format_reply(char *buf, size_t len, const char *reason)
 		return strlen(buf);
 	}
 	memcpy(buf, "ERR ", 4);
-	n = 4;
-	for (const char *p = reason; *p && n + 2 < len; p++) {
-		unsigned char c = (unsigned char)*p;
-		buf[n++] = c >= 0x20 && c < 0x7f ? (char)c : '?';
-	}
+	printable_text(buf + 4, len - 5, reason, strlen(reason));   /* room for "\n" */
+	n = 4 + strlen(buf + 4);
 	buf[n++] = '\n';
 	buf[n] = '\0';
 	return n;

@@ -9,6 +9,7 @@
 #include "hostport.h"
 #include "netaddr.h"
 #include "numparse.h"
+#include "quote.h"
 
 enum opt_id {
 	O_CONFIG, O_FOREGROUND, O_DEBUG, O_HELP, O_VERSION, O_JOB, O_TO,
@@ -75,13 +76,14 @@ static const char *optname(const struct opt *o, char *buf, size_t len)
 static int add_allow(struct jobargs *a, const char *list, char *err, size_t errlen)
 {
 	const char *p = list;
+	char q[QUOTE_BUF];
 	for (;;) {
 		size_t n = strcspn(p, ",");
 		char item[HOSTPORT_HOST_MAX + 8];
 		if (n == 0)
-			return fail(err, errlen, "--allow: empty entry in '%s'", list);
+			return fail(err, errlen, "--allow: empty entry in '%s'", quote_str(q, sizeof q, list));
 		if (n >= sizeof item)
-			return fail(err, errlen, "--allow: entry too long in '%s'", list);
+			return fail(err, errlen, "--allow: entry too long in '%s'", quote_str(q, sizeof q, list));
 		memcpy(item, p, n);
 		item[n] = '\0';
 
@@ -90,7 +92,7 @@ static int add_allow(struct jobargs *a, const char *list, char *err, size_t errl
 		if (strchr(item, '/') ? cidr_parse(item, &c, why, sizeof why) != 0
 				      : !host_is_valid(item, why, sizeof why))
 			return fail(err, errlen, "--allow: '%s' is not an address, CIDR block or host name: %s",
-				    item, why);
+				    quote_str(q, sizeof q, item), why);
 
 		char **grown = realloc(a->allow, (a->nallow + 1) * sizeof *grown);
 		if (!grown)
@@ -108,8 +110,10 @@ static int add_allow(struct jobargs *a, const char *list, char *err, size_t errl
 static int parse_fd(const char *name, const char *v, int *out, char *err, size_t errlen)
 {
 	unsigned long n;
+	char q[QUOTE_BUF];
 	if (parse_ulong(v, 0, 1048576, &n) != 0)
-		return fail(err, errlen, "%s needs a file descriptor number, not '%s'", name, v);
+		return fail(err, errlen, "%s needs a file descriptor number, not '%s'", name,
+			    quote_str(q, sizeof q, v));
 	*out = (int)n;
 	return 0;
 }
@@ -117,8 +121,9 @@ static int parse_fd(const char *name, const char *v, int *out, char *err, size_t
 /* Applies one option with its value (NULL for flags). */
 static int apply(struct jobargs *a, const struct opt *o, const char *v, char *err, size_t errlen)
 {
-	char nb[32], why[128] = "";
+	char nb[32], why[128] = "", q[QUOTE_BUF];
 	const char *name = optname(o, nb, sizeof nb);
+	const char *qv = v ? quote_str(q, sizeof q, v) : "";   /* v as messages show it */
 	unsigned long n;
 
 	switch (o->id) {
@@ -141,31 +146,31 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		else if (strcmp(v, "salloc") == 0)
 			a->starter = PVF_STARTER_SALLOC;
 		else
-			return fail(err, errlen, "--starter needs srun, sbatch or salloc, not '%s'", v);
+			return fail(err, errlen, "--starter needs srun, sbatch or salloc, not '%s'", qv);
 		break;
 	case O_HELP: case O_VERSION: break;   /* handled by the caller */
 	case O_TO:
 		if (hostport_parse(v, &a->to, why, sizeof why) != 0)
-			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s", v, why);
+			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s", qv, why);
 		if (!a->to.host[0] || !a->to.port)
-			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s missing", v,
+			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s missing", qv,
 				    a->to.host[0] ? "port" : "host");
 		break;
 	case O_LISTEN: {
 		struct hostport hp;
 		if (hostport_parse(v, &hp, why, sizeof why) != 0)
-			return fail(err, errlen, "--listen needs an address, not '%s': %s", v, why);
+			return fail(err, errlen, "--listen needs an address, not '%s': %s", qv, why);
 		if (!hp.host[0])
-			return fail(err, errlen, "--listen needs an address, not '%s'", v);
+			return fail(err, errlen, "--listen needs an address, not '%s'", qv);
 		if (hp.port)
-			return fail(err, errlen, "--listen takes an address only, not '%s' (the port comes from --ports)", v);
+			return fail(err, errlen, "--listen takes an address only, not '%s' (the port comes from --ports)", qv);
 		memcpy(a->listen, hp.host, sizeof a->listen);
 		break;
 	}
 	case O_PORTS:
 		if (parse_port_range(v, &a->port_lo, &a->port_hi) != 0) {
 			if (parse_port(v, &a->port_lo) != 0)
-				return fail(err, errlen, "--ports needs LO-HI with 1 <= LO <= HI <= 65535, not '%s'", v);
+				return fail(err, errlen, "--ports needs LO-HI with 1 <= LO <= HI <= 65535, not '%s'", qv);
 			a->port_hi = a->port_lo;
 		}
 		break;
@@ -173,17 +178,17 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		return add_allow(a, v, err, errlen);
 	case O_HOLD:
 		if (parse_ulong(v, 0, JOBARGS_MAX_HOLD_S, &n) != 0)
-			return fail(err, errlen, "--hold needs seconds 0-%u, not '%s'", JOBARGS_MAX_HOLD_S, v);
+			return fail(err, errlen, "--hold needs seconds 0-%u, not '%s'", JOBARGS_MAX_HOLD_S, qv);
 		a->hold_s = (unsigned)n;
 		break;
 	case O_FIN_TIMEOUT:
 		if (parse_ulong(v, 1, JOBARGS_MAX_FIN_S, &n) != 0)
-			return fail(err, errlen, "--fin-timeout needs seconds 1-%u, not '%s'", JOBARGS_MAX_FIN_S, v);
+			return fail(err, errlen, "--fin-timeout needs seconds 1-%u, not '%s'", JOBARGS_MAX_FIN_S, qv);
 		a->fin_timeout_s = (unsigned)n;
 		break;
 	case O_MAX_CONNS:
 		if (parse_ulong(v, 1, JOBARGS_MAX_MAX_CONNS, &n) != 0)
-			return fail(err, errlen, "--max-conns needs a number 1-%u, not '%s'", JOBARGS_MAX_MAX_CONNS, v);
+			return fail(err, errlen, "--max-conns needs a number 1-%u, not '%s'", JOBARGS_MAX_MAX_CONNS, qv);
 		a->max_conns = (unsigned)n;
 		break;
 	case O_READY_FD:
@@ -192,7 +197,7 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		return parse_fd(name, v, &a->lifeline_fd, err, errlen);
 	case O_JOB_ID:
 		if (parse_ulong(v, 1, 4294967295UL, &n) != 0)
-			return fail(err, errlen, "--job-id needs a Slurm job id (a number), not '%s'", v);
+			return fail(err, errlen, "--job-id needs a Slurm job id (a number), not '%s'", qv);
 		a->job_id = n;
 		break;
 	case O_PIDFILE:
@@ -277,6 +282,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 	struct jobargs a;
 	unsigned seen[O_COUNT] = { 0 };
 	int rc = 0, i;
+	char q[QUOTE_BUF];
 
 	memset(&a, 0, sizeof a);
 	a.hold_s = JOBARGS_DEFAULT_HOLD_S;
@@ -291,7 +297,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
 			if (i + 1 < argc)
-				rc = fail(err, errlen, "unexpected argument '%s'", argv[i + 1]);
+				rc = fail(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, argv[i + 1]));
 			break;
 		}
 		if (arg[0] == '-' && arg[1] == '-') {             /* --name[=value] */
@@ -300,7 +306,8 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 			const struct opt *o = find_long(name, len);
 			const char *v = NULL;
 			if (!o) {
-				rc = fail(err, errlen, "unknown option '--%.*s'", (int)len, name);
+				rc = fail(err, errlen, "unknown option '--%s'",
+					  quote_text(q, sizeof q, name, len, QUOTE_ALL));
 				break;
 			}
 			if (!o->has_value && eq) {
@@ -323,7 +330,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 				const struct opt *o = find_short(*p);
 				const char *v = NULL;
 				if (!o) {
-					rc = fail(err, errlen, "unknown option '-%c'", *p);
+					rc = fail(err, errlen, "unknown option '-%s'", quote_text(q, sizeof q, p, 1, 1));
 					break;
 				}
 				if (o->has_value) {
@@ -341,7 +348,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 				rc = take(&a, seen, o, v, err, errlen);
 			}
 		} else {
-			rc = fail(err, errlen, "unexpected argument '%s'", arg);
+			rc = fail(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, arg));
 		}
 	}
 

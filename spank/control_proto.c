@@ -1,6 +1,7 @@
 /* control_proto.c - plugin <-> forwarder lines (see control_proto.h). */
 #include "control_proto.h"
 #include "numparse.h"
+#include "quote.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -53,18 +54,12 @@ int control_format(char *buf, size_t len, enum control_verb v,
 	return n;
 }
 
-/* Copies at most n bytes of s (up to its end) into out, printable. */
+/* Copies at most n bytes of s (up to its end) into out, printable
+ * (quote.h); out may be NULL. */
 static void printable(const char *s, size_t n, char *out, size_t outlen)
 {
-	size_t o = 0;
-
-	if (out == NULL || outlen == 0)
-		return;
-	for (size_t i = 0; i < n && s[i] && o + 1 < outlen; i++) {
-		unsigned char c = (unsigned char)s[i];
-		out[o++] = (c >= 0x20 && c < 0x7f) ? (char)c : '?';
-	}
-	out[o] = '\0';
+	if (out != NULL)
+		printable_text(out, outlen, s, n);
 }
 
 static void set_text(char *out, size_t outlen, const char *s)

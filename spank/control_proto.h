@@ -53,8 +53,8 @@ enum control_reply {
 /* Classifies one reply line (without or with its "\n"; a "\r" before it is
  * dropped).  For ERR, reason gets the text after "ERR " (or "no reason
  * given"); for a bad reply, the line itself ("an empty reply" when it is
- * empty).  reason is always made printable (other bytes become '?') and
- * NUL-terminated when reasonlen > 0; it may be NULL. */
+ * empty).  reason is always made printable (other bytes as \xNN: quote.h), cut with
+ * "..." to fit and NUL-terminated when reasonlen > 0; it may be NULL. */
 enum control_reply control_parse_reply(const char *line, char *reason,
 				       size_t reasonlen);
 

@@ -2,6 +2,7 @@
  * resolver passed in; dest_resolve_getaddrinfo is the real one. */
 #include "dest.h"
 #include "netaddr.h"
+#include "quote.h"
 
 #include <arpa/inet.h>
 #include <netdb.h>
@@ -44,26 +45,6 @@ int dest_resolve_getaddrinfo(void *ctx, const char *host,
 	return 0;
 }
 
-/* The value as it appears between quotes in a message: one line, printable. */
-static void quote_value(const char *v, char *out, size_t len)
-{
-	size_t n = 0;
-	const char *p = v;
-
-	for (; *p && n + 8 < len; p++) {
-		unsigned char c = (unsigned char)*p;
-		if (c < 0x20 || c >= 0x7f)
-			n += (size_t)snprintf(out + n, len - n, "\\x%02x", c);
-		else if (c == '\'' || c == '\\')
-			n += (size_t)snprintf(out + n, len - n, "\\%c", c);
-		else
-			out[n++] = (char)c;
-	}
-	if (*p)
-		n += (size_t)snprintf(out + n, len - n, "...");
-	out[n] = '\0';
-}
-
 __attribute__((format(printf, 4, 5)))
 static int refuse(char *msg, size_t msglen, const char *value, const char *fmt, ...)
 {
@@ -73,7 +54,7 @@ static int refuse(char *msg, size_t msglen, const char *value, const char *fmt, 
 	va_start(ap, fmt);
 	vsnprintf(what, sizeof(what), fmt, ap);
 	va_end(ap);
-	quote_value(value, shown, sizeof(shown));
+	quote_str(shown, sizeof(shown), value);
 	snprintf(msg, msglen, "pv-forward: %s in '%s' (expected HOST[:PORT])", what, shown);
 	return -1;
 }
@@ -148,7 +129,7 @@ int dest_ssh_host(const struct dest_env *env, char *out, size_t outlen,
 		memmove(field, field + 7, strlen(field + 7) + 1);
 	if (!is_ip_literal(field)) {
 		char shown[64];
-		quote_value(field, shown, sizeof(shown));
+		quote_str(shown, sizeof(shown), field);
 		snprintf(why, whylen,
 			 "no HOST given and %s starts with '%s', not an IP address", name, shown);
 		return -1;
@@ -264,7 +245,7 @@ int dest_check(const char *value, const struct dest_env *env,
 	if (resolve(ctx, out->host, addrs, DEST_MAX_ADDRS, &naddrs, why, sizeof(why)) < 0 ||
 	    naddrs == 0) {
 		char shown[300];
-		quote_value(out->host, shown, sizeof(shown));
+		quote_str(shown, sizeof(shown), out->host);
 		if (out->from_ssh)
 			return refuse(msg, msglen, value,
 				      "the SSH client address '%s' is not usable (%s)", shown, why);
@@ -288,7 +269,7 @@ int dest_check(const char *value, const struct dest_env *env,
 	if (chosen < 0) {
 		char list[256], shown[300];
 		allow_list_text(site, list, sizeof(list));
-		quote_value(out->host, shown, sizeof(shown));
+		quote_str(shown, sizeof(shown), out->host);
 		return refuse(msg, msglen, value,
 			      "this site does not allow forwarding to '%s' (allowed: %s)",
 			      shown, list);

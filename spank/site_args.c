@@ -1,6 +1,7 @@
 /* site_args.c - plugstack.conf arguments (see site_args.h).  Pure. */
 #include "site_args.h"
 #include "numparse.h"
+#include "quote.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,19 +19,6 @@ void site_args_init(struct site_args *sa)
 	sa->max_conns = SITE_DEFAULT_MAX_CONNS;
 }
 
-/* arg as it may appear in a log line: printable ASCII, at most ~120 characters. */
-static void shown(const char *arg, char *out, size_t len)
-{
-	size_t n = 0;
-	const char *p = arg;
-
-	for (; *p && n + 4 < len; p++)
-		out[n++] = (*p >= 0x20 && *p < 0x7f) ? *p : '?';
-	if (*p)
-		out[n++] = '.', out[n++] = '.', out[n++] = '.';
-	out[n] = '\0';
-}
-
 __attribute__((format(printf, 3, 4)))
 static int bad(struct site_args *sa, const char *arg, const char *fmt, ...)
 {
@@ -41,7 +29,7 @@ static int bad(struct site_args *sa, const char *arg, const char *fmt, ...)
 		va_start(ap, fmt);
 		vsnprintf(why, sizeof(why), fmt, ap);
 		va_end(ap);
-		shown(arg, text, sizeof(text));
+		quote_str(text, sizeof(text), arg);
 		snprintf(sa->error, sizeof(sa->error), "invalid argument '%s': %s", text, why);
 	}
 	return -1;
@@ -52,7 +40,7 @@ static int unknown(struct site_args *sa, const char *arg)
 	char text[128];
 
 	if (sa->nerrors++ == 0) {
-		shown(arg, text, sizeof(text));
+		quote_str(text, sizeof(text), arg);
 		snprintf(sa->error, sizeof(sa->error),
 			 "unknown argument '%s' (known: " KNOWN ")", text);
 	}

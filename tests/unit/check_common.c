@@ -7,6 +7,7 @@
 #include "hostport.h"
 #include "netaddr.h"
 #include "numparse.h"
+#include "quote.h"
 
 START_TEST(test_parse_ulong)
 {
@@ -246,6 +247,42 @@ START_TEST(test_unmap_v4)
 }
 END_TEST
 
+/* quote_text / printable_text: one line of printable ASCII, cut with "...". */
+START_TEST(test_quote)
+{
+	char b[32];
+	ck_assert_str_eq(quote_str(b, sizeof b, "desktop:11111"), "desktop:11111");
+	ck_assert_str_eq(quote_str(b, sizeof b, "a\nb\tc\x1b[0m\x7f\xc3\xa9"),
+			 "a\\x0ab\\x09c\\x1b[0m\\x7f\\xc3\\xa9");
+	ck_assert_str_eq(quote_str(b, sizeof b, "it's a\\b"), "it\\'s a\\\\b");
+	ck_assert_str_eq(printable_text(b, sizeof b, "it's a\\b\n", 10), "it's a\\b\\x0a");
+	ck_assert_str_eq(quote_str(b, sizeof b, NULL), "");
+	/* at most max bytes of the text, then "..." */
+	ck_assert_str_eq(quote_text(b, sizeof b, "abcdefgh", 8, 3), "abc...");
+	ck_assert_str_eq(quote_text(b, sizeof b, "abc", 3, 3), "abc");
+	/* n bytes, or up to a NUL */
+	ck_assert_str_eq(quote_text(b, sizeof b, "abcdef", 2, QUOTE_ALL), "ab");
+	ck_assert_str_eq(quote_text(b, sizeof b, "ab\0cd", 5, QUOTE_ALL), "ab");
+	/* cut to the buffer: what fits exactly stays whole; else "..." ends it */
+	ck_assert_str_eq(quote_str(b, 5, "abcd"), "abcd");
+	ck_assert_str_eq(quote_str(b, 5, "abcde"), "a...");
+	ck_assert_str_eq(quote_str(b, 8, "ab\ncd"), "ab...");     /* no half escape */
+	ck_assert_str_eq(quote_str(b, 3, "abcd"), "");
+	ck_assert_str_eq(quote_str(b, 1, "abcd"), "");
+	/* whatever the input: no byte outside ' '..'~' comes out */
+	char all[256];
+	for (int i = 0; i < 255; i++)
+		all[i] = (char)(i + 1);
+	all[255] = '\0';
+	char big[1100];
+	quote_str(big, sizeof big, all);
+	/* 160 bytes as \xNN, ' and \ with a backslash, 93 as they are */
+	ck_assert_uint_eq(strlen(big), 4 * 160 + 2 * 2 + 93);
+	for (const char *p = big; *p; p++)
+		ck_assert(*p >= 0x20 && *p <= 0x7e);
+}
+END_TEST
+
 Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -259,6 +296,7 @@ Suite *common_suite(void)
 	tcase_add_test(tc, test_cidr);
 	tcase_add_test(tc, test_cidr_list_and_format);
 	tcase_add_test(tc, test_unmap_v4);
+	tcase_add_test(tc, test_quote);
 	suite_add_tcase(s, tc);
 	return s;
 }

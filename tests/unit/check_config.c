@@ -459,7 +459,7 @@ static const struct bad bad_files[] = {
 	 "fwd.cfg:2:14: '[/usr/local/bin/director.pl 2000]' is not supported by pv-forwarder"
 	 " ([program args] destinations: forward to HOST:PORT)"},
 	{"tcp { 1 { => a:1, [prog\nwith a newline] } }",
-	 "fwd.cfg:1:19: '[prog\\nwith a newline]' is not supported by pv-forwarder"
+	 "fwd.cfg:1:19: '[prog\\x0awith a newline]' is not supported by pv-forwarder"
 	 " ([program args] destinations: forward to HOST:PORT)"},
 	/* ports */
 	{"tcp { 10000 { => localhost:telnet } }",

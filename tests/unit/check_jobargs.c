@@ -197,6 +197,13 @@ static const struct {
 	{ { "--job", "--to", "h:1", "--slurm-job", "--job-id", "0" }, "--job-id needs" },
 	{ { "--job", "--to", "h:1", "--ready-fd", "x" }, "--ready-fd needs a file descriptor" },
 	{ { "--job", "--to", "h:1", "--ready-fd", "4", "--lifeline-fd", "4" }, "must differ" },
+	/* values from outside appear printable, on one line (quote.h) */
+	{ { "-c", "a", "--hold", "5\n6" }, "--hold needs seconds 0-86400, not '5\\x0a6'" },
+	{ { "--job", "--to", "h\x1b[31m:1" }, "--to needs HOST:PORT, not 'h\\x1b[31m:1'" },
+	{ { "--bo\ngus" }, "unknown option '--bo\\x0agus'" },
+	{ { "-\x01" }, "unknown option '-\\x01'" },
+	{ { "-c", "a", "it's\r" }, "unexpected argument 'it\\'s\\x0d'" },
+	{ { "--job", "--to", "h:1", "--allow", "a\tb" }, "--allow: 'a\\x09b'" },
 };
 
 START_TEST(bad_command_lines)

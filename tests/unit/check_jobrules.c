@@ -305,9 +305,9 @@ START_TEST(matches_the_plugin)
 	ck_assert_int_eq(control_parse_reply(reply, reason, sizeof reason), CONTROL_REPLY_ERR);
 	ck_assert_str_eq(reason, "job 12 belongs to another user");
 	ctl_format_reply(reply, 12, "a long reason\nwith a newline");
-	ck_assert_str_eq(reply, "ERR a long\n");
+	ck_assert_str_eq(reply, "ERR a l...\n");
 	ctl_format_reply(reply, sizeof reply, "x\ty");
-	ck_assert_str_eq(reply, "ERR x?y\n");
+	ck_assert_str_eq(reply, "ERR x\\x09y\n");
 	ck_assert_int_eq(control_token_valid(TOKEN), ctl_token_valid(TOKEN));
 }
 END_TEST
