@@ -85,7 +85,7 @@ static int set_host(struct site_args *sa, const char *arg, const char *v,
 static int add_allow(struct site_args *sa, const char *arg, const char *v)
 {
 	const char *p = v;
-	char item[HOSTPORT_HOST_MAX + 8], why[128];
+	char item[HOSTPORT_HOST_MAX + 8], why[128], q[QUOTE_BUF];
 
 	if (*v == '\0')
 		return bad(sa, arg, "a list of CIDR blocks or host names is expected");
@@ -108,12 +108,12 @@ static int add_allow(struct site_args *sa, const char *arg, const char *v)
 		    strspn(item, "0123456789.") == l) {
 			/* looks like an address: must be a valid CIDR block */
 			if (cidr_parse(item, &a->cidr, why, sizeof(why)) < 0)
-				return bad(sa, arg, "'%s': %s", item, why);
+				return bad(sa, arg, "'%s': %s", quote_str(q, sizeof(q), item), why);
 			a->is_cidr = 1;
 		} else {
 			if (!host_is_valid(item, why, sizeof(why)))
 				return bad(sa, arg, "'%s' is neither a CIDR block nor a host name: %s",
-					   item, why);
+					   quote_str(q, sizeof(q), item), why);
 			if (l >= sizeof(a->host))
 				return bad(sa, arg, "host name longer than %d characters",
 					   HOSTPORT_HOST_MAX);

@@ -175,6 +175,9 @@ START_TEST(test_shown_text)
 	ck_assert_int_eq(parse(&sa, "col\nour=1\x01", NULL, NULL), -1);
 	ck_assert_ptr_nonnull(strstr(sa.error, "'col\\x0aour=1\\x01'"));
 	ck_assert_ptr_null(strchr(sa.error, '\n'));
+	/* an allow= entry is shown the same way */
+	ck_assert_int_eq(parse(&sa, "allow=a\tb", NULL, NULL), -1);
+	ck_assert_ptr_nonnull(strstr(sa.error, "'a\\x09b' is neither a CIDR block nor a host name"));
 }
 END_TEST
 
