@@ -6,6 +6,7 @@
 #   make install       PREFIX=/usr/local DESTDIR=
 #   make demo          the whole scenario in a throwaway cluster (root)
 #   make bench         throughput / CPU / latency against peers (root for the srun part)
+#   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
 #   make clean
 
 PREFIX      ?= /usr/local
@@ -54,7 +55,7 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all check check-unit check-integration install uninstall clean demo bench deps
+.PHONY: all check check-unit check-integration install uninstall clean demo bench deps fuzz
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
 $(B)/%.o: %.c
@@ -104,6 +105,19 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench
+
+# The fuzzer writes what it finds to $(B)/fuzz/corpus (seeds: tests/fuzz/seeds) and a
+# crashing input to $(B)/fuzz/crash-*; it stops at the first crash, leak or UB, non-zero.
+FUZZ_SECONDS ?= 60
+FUZZ_CC      ?= clang
+$(B)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(PURE_SRC) $(COMMON_SRC)
+	@mkdir -p $(B)/fuzz/corpus
+	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+		-Icommon -Iforwarder -Ispank -o $@ $^
+
+fuzz: deps $(B)/fuzz/fuzz_parsers
+	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
+		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus tests/fuzz/seeds
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PLUGINDIR) \
