@@ -45,6 +45,11 @@ held; 1 on a failed assertion, 2 on bad usage.  Commands:
             the other goes idle; the pair must be closed --fin-timeout s after
             the last byte moved (not before, at most --slack s later), and
             traffic the open way (--keep-alive s of it) must keep it open
+  emfile    the forwarder runs out of descriptors (its RLIMIT_NOFILE is lowered
+            to its lowest free descriptor, prlimit): a new connection waits in
+            the backlog while the forwarder stays nearly idle (no accept loop)
+            and an open connection keeps working; once the limit is back, the
+            waiting connection is served within --resume-within s
   wait-listen  wait (bounded) until a TCP port is listening, or check that it
             is not (--absent)
 """
@@ -56,6 +61,7 @@ import random
 import re
 import socket
 import struct
+import subprocess
 import sys
 import threading
 import time
@@ -958,6 +964,85 @@ def wait_pid_file(path, timeout=10.0):
     raise Fail("no pid in %s after %ss" % (path, timeout))
 
 
+def proc_cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        fl = f.read().rsplit(")", 1)[1].split()
+    return (int(fl[11]) + int(fl[12])) / os.sysconf("SC_CLK_TCK")   # utime + stime
+
+
+def nofile_limits(pid):
+    with open("/proc/%d/limits" % pid) as f:
+        for line in f:
+            if line.startswith("Max open files"):
+                soft, hard = line.split()[3:5]
+                return int(soft), int(hard)
+    raise Fail("no 'Max open files' for pid %d" % pid)
+
+
+def set_nofile(pid, soft, hard):
+    """prlimit as the process's own user: root here may lack CAP_SYS_RESOURCE, and a
+    process may set its own kind's soft limit anywhere up to the hard one."""
+    with open("/proc/%d/status" % pid) as f:
+        ids = {l.split(":")[0]: l.split()[1] for l in f if l.startswith(("Uid:", "Gid:"))}
+    r = subprocess.run(["setpriv", "--reuid=" + ids["Uid"], "--regid=" + ids["Gid"], "--clear-groups",
+                        "prlimit", "--pid", str(pid), "--nofile=%d:%d" % (soft, hard)],
+                       capture_output=True, text=True)
+    check(r.returncode == 0, "prlimit --nofile=%d:%d failed: %s" % (soft, hard, r.stderr.strip()))
+
+
+def cmd_emfile(args):
+    dest, tgt = setup(args)
+    pid = wait_pid_file(args.pid_file)
+    problems = []
+    held = waiting = None
+    soft = hard = None
+    try:
+        held = open_echo(tgt, 1)
+        soft, hard = nofile_limits(pid)
+        fds = {int(x) for x in os.listdir("/proc/%d/fd" % pid)}
+        lowest_free = next(i for i in range(len(fds) + 1) if i not in fds)
+        set_nofile(pid, lowest_free, hard)       # the next accept() gets EMFILE
+        log("emfile: the forwarder's descriptor limit is %d (was %d), %d open"
+            % (lowest_free, soft, len(fds)))
+        waiting = tgt.connect(timeout=10)         # completed by the kernel, in the backlog
+        cpu0 = proc_cpu_s(pid)
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < args.seconds:   # the open connection keeps working
+            check(echo_roundtrip(held, b"still here\n") == b"still here\n",
+                  "the open connection stopped echoing while descriptors ran out")
+            time.sleep(0.1)
+        cpu = proc_cpu_s(pid) - cpu0
+        log("emfile: %.1f s out of descriptors with a connection waiting: %.2f s CPU"
+            % (args.seconds, cpu))
+        check(cpu <= args.cpu_limit, "the forwarder used %.2f s CPU in %.1f s (limit %.2f): "
+              "it spins on accept()" % (cpu, args.seconds, args.cpu_limit))
+        check(dest.naccepts() == 1, "the destination saw %d connections, expected 1"
+              % dest.naccepts())
+        set_nofile(pid, soft, hard)
+        soft = None
+        t1 = time.monotonic()
+        waiting.settimeout(args.resume_within + 5)
+        send_header(waiting, 2, 0, 0, F_ECHO)
+        got = echo_roundtrip(waiting, b"served\n")
+        lag = time.monotonic() - t1
+        log("emfile: limit restored; the waiting connection echoed %.2f s later" % lag)
+        check(got == b"served\n", "the waiting connection echoed %r" % got)
+        check(lag <= args.resume_within, "the waiting connection was served only after %.2f s" % lag)
+    except (Fail, OSError) as e:
+        problems.append(str(e))
+    if soft is not None:
+        try:
+            set_nofile(pid, soft, hard)
+        except Fail as e:
+            problems.append(str(e))
+    for c in (held, waiting):
+        if c:
+            c.close()
+    problems.extend(dest.errors)
+    dest.close()
+    return report(problems, "emfile")
+
+
 def cmd_stall(args):
     """The destination is a plain listening socket; this drives both ends."""
     host, port = parse_hostport(args.dest)
@@ -1276,6 +1361,13 @@ def main(argv):
                     help="also a case with this many seconds of traffic the open way first")
     sp.add_argument("--interval", type=float, default=0.5, help="between keep-alive sends")
     sp.set_defaults(fn=cmd_finidle)
+
+    sp = common(sub.add_parser("emfile"))
+    sp.add_argument("--pid-file", required=True)
+    sp.add_argument("--seconds", type=float, default=3.0, help="out of descriptors this long")
+    sp.add_argument("--cpu-limit", type=float, default=0.5, help="CPU seconds allowed meanwhile")
+    sp.add_argument("--resume-within", type=float, default=3.0)
+    sp.set_defaults(fn=cmd_emfile)
 
     sp = sub.add_parser("wait-listen")
     sp.add_argument("--port", type=int, required=True)
