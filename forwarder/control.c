@@ -38,6 +38,7 @@ struct cconn {
 struct control {
 	struct event_base *base;
 	struct evconnlistener *ev;
+	struct event *resume_ev;     /* accepting again after EMFILE & co */
 	char token[CTL_TOKEN_LEN + 1];
 	struct control_ops ops;
 	struct cconn *conns;
@@ -221,12 +222,25 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	debug("control: connection from %s", name);
 }
 
+static void on_resume(evutil_socket_t fd, short what, void *arg)
+{
+	struct control *c = arg;
+	(void)fd, (void)what;
+	evconnlistener_enable(c->ev);
+}
+
+/* accept() failed (out of descriptors, most likely): the connection stays in
+ * the backlog and the socket readable, so pause for a second instead of
+ * spinning on it (as listener.c does for the data port). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
+	struct control *c = arg;
 	int e = EVUTIL_SOCKET_ERROR();
-	(void)evl, (void)arg;
-	if (e != EINTR && e != ECONNABORTED && e != EAGAIN)
-		error("control: accept: %s", strerror(e));
+	if (e == EINTR || e == ECONNABORTED)
+		return;
+	error("control: accept: %s; not accepting for %d s", strerror(e), CONTROL_RETRY_S);
+	evconnlistener_disable(evl);
+	event_add(c->resume_ev, &(struct timeval){ CONTROL_RETRY_S, 0 });
 }
 
 int control_bind(const char *host, int *fd, unsigned *port, char *err, size_t errlen)
@@ -264,9 +278,10 @@ struct control *control_new(struct event_base *base, int fd, const char *token,
 	memcpy(c->token, token, CTL_TOKEN_LEN + 1);
 	c->ev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 				   0, fd);    /* 0: sock_listen() has listened */
-	if (!c->ev) {
+	if (!c->ev)
 		close(fd);
-		free(c);
+	if (!c->ev || !(c->resume_ev = evtimer_new(base, on_resume, c))) {
+		control_free(c);
 		return NULL;
 	}
 	evconnlistener_set_error_cb(c->ev, on_accept_error);
@@ -279,6 +294,8 @@ void control_free(struct control *c)
 		return;
 	if (c->ev)
 		evconnlistener_free(c->ev);
+	if (c->resume_ev)
+		event_free(c->resume_ev);
 	while (c->conns)
 		conn_free(c->conns);
 	memset(c->token, 0, sizeof c->token);

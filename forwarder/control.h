@@ -29,6 +29,7 @@ struct control;
 #define CONTROL_READ_S      2
 #define CONTROL_REPLY_MS    1800
 #define CONTROL_MAX_CONNS   64
+#define CONTROL_RETRY_S     1      /* accepting paused this long after accept() failed */
 #define CONTROL_LOGS_PER_S  10
 
 struct control_ops {
