@@ -18,7 +18,9 @@
  * 0.3-1.5 epoll wake-ups per MB (depending on where the scheduler puts the
  * three processes), a few dozen epoll_ctl per GB; 0.15-0.20 CPU s per GB, of
  * which perf finds 97-98 % in the kernel: the TCP work of the second hop, not
- * this loop, is what a relay costs here.  Tried and not kept (A/B in one run,
+ * this loop, is what a relay costs here (2026-12: make bench's splice-floor,
+ * two threads in blocking splice loops and nothing else, gets the same
+ * throughput at the same CPU per GB).  Tried and not kept (A/B in one run,
  * 6 x 5 s each way): reading src into the pipe while dst is busy (throughput
  * +-3 %, CPU/GB +15 %: more, smaller splices), SPLICE_F_MORE, PUMP_ROUNDS 1
  * or 32 (no change beyond the noise); a 256 KiB pipe costs +60 % CPU/GB, and
