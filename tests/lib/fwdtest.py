@@ -12,6 +12,7 @@ files:
                        --to 127.0.0.1:n
   --fwd-ready F        the forwarder's --ready-fd output; polled (bounded)
                        until it holds "PORT n"
+  --fwd-host H         where that forwarder listens (default 127.0.0.1)
   --fwd HOST:PORT      or the forwarder's address given directly
   --direct             connect straight to the destination (self-test of
                        this helper without a forwarder)
@@ -417,6 +418,7 @@ class Target:
         self.direct = args.direct
         self.fwd = args.fwd
         self.ready = args.fwd_ready
+        self.fwd_host = args.fwd_host
         self.ready_timeout = args.ready_timeout
         self._addr = None
 
@@ -427,7 +429,7 @@ class Target:
             elif self.fwd:
                 self._addr = parse_hostport(self.fwd)
             elif self.ready:
-                self._addr = ("127.0.0.1", read_ready_port(self.ready, self.ready_timeout))
+                self._addr = (self.fwd_host, read_ready_port(self.ready, self.ready_timeout))
             else:
                 raise Fail("no forwarder address: give --fwd, --fwd-ready or --direct")
         return self._addr
@@ -1297,6 +1299,7 @@ def main(argv):
         sp.add_argument("--dest-port-file")
         sp.add_argument("--fwd", help="forwarder HOST:PORT")
         sp.add_argument("--fwd-ready", help="the forwarder's --ready-fd output file")
+        sp.add_argument("--fwd-host", default="127.0.0.1", help="the forwarder's address (--fwd-ready)")
         sp.add_argument("--ready-timeout", type=float, default=15.0)
         sp.add_argument("--direct", action="store_true")
         sp.add_argument("--io-timeout", type=float, default=60.0)
