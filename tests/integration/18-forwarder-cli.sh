@@ -60,6 +60,9 @@ bad "--job without --to"       "--to"             -- "${J[@]}"
 bad "--to given twice"         "--to"             -- "${J[@]}" --to 127.0.0.1:5 --to 127.0.0.1:6
 bad "--to without a value"     "--to"             -- "${J[@]}" --to
 bad "missing config file"      "/nonexistent/fwd.cfg" -- --config /nonexistent/fwd.cfg --foreground
+# a value's control characters are shown, not sent: the message stays one line on the terminal
+bad "--to with a newline"      '127.0.0.1\x0a:5' -- "${J[@]}" --to $'127.0.0.1\n:5'
+bad "--hold with an escape"    "'\x1b[31m5'"     -- "${J[@]}" --to 127.0.0.1:5 --hold $'\e[31m5'
 
 fwd_step "run as root: refused with exit 2"
 FWD_RC=0
