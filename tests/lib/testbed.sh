@@ -237,8 +237,10 @@ tb__cmd() {
     TB__CMD=(nsenter --net="$(tb_ns_path "$node")" unshare --uts /bin/sh -c
         'hostname "$0" || exit 125; if [ -n "$1" ]; then cd "$1" || exit 125; fi; shift; exec "$@"' "$node")
     if [ -n "$user" ]; then
+        # TMPDIR: what the user's programs leave in temp dirs (OpenMPI's session directory of
+        # pvpython and pvserver, ...) goes with the bed, not into /tmp; jobs inherit it.
         TB__CMD+=("${TB_USER_DIR:-/}" setpriv --reuid="$user" --regid="$user" --init-groups --reset-env
-            env SLURM_CONF="${SLURM_CONF:-}" LANG=C.UTF-8 "$@")
+            env SLURM_CONF="${SLURM_CONF:-}" LANG=C.UTF-8 ${TB_DIR:+TMPDIR="$TB_DIR/tmp/user"} "$@")
     else
         TB__CMD+=("" env SLURM_CONF="${SLURM_CONF:-}" "$@")
     fi
@@ -528,9 +530,13 @@ tb__teardown() {
             cp -r "$fwd_state/." "$logdir/pv-forward-state/" 2>/dev/null
         rm -rf "$fwd_state" || rc=1
     fi
-    # With the lock held, any other temp dir of ours is a crashed run's.
+    # With the lock held, any other temp dir of ours is a crashed run's, and so is an OpenMPI
+    # session directory of the test user in /tmp (a bed before TMPDIR pointed into the bed).
     for dir in "$TB_TMP_PATTERN"*; do
         [ -d "$dir" ] && { rm -rf "$dir" || rc=1; }
+    done
+    for dir in /tmp/ompi.*; do
+        [ -d "$dir" ] && [ "$(stat -c %U "$dir")" = "$TB_USER" ] && { rm -rf "$dir" || rc=1; }
     done
     rm -rf "$TB_STATE_DIR"
     return $rc
@@ -577,6 +583,9 @@ tb_leftovers() {
     [ -e "$TB_STATE_DIR" ] && { echo "state dir $TB_STATE_DIR"; found=1; }
     p=$(tb__user_fwd_state) && [ -e "$p" ] && { echo "forwarder state dir $p"; found=1; }
     for p in "$TB_TMP_PATTERN"*; do [ -e "$p" ] && { echo "temp dir $p"; found=1; }; done
+    for p in /tmp/ompi.*; do   # an OpenMPI session directory of the test user outside the bed
+        [ -e "$p" ] && [ "$(stat -c %U "$p")" = "$TB_USER" ] && { echo "OpenMPI session dir $p"; found=1; }
+    done
     return $found
 }
 
@@ -739,6 +748,7 @@ tb__bring_up() {
     for c in "${TB_COMPUTE_NODES[@]}"; do
         mkdir -p "$TB_DIR/spool/$c" "$TB_DIR/tmp/$c" && chmod 1777 "$TB_DIR/tmp/$c" || return 1
     done
+    mkdir -p "$TB_DIR/tmp/user" && chmod 1777 "$TB_DIR/tmp/user" || return 1
     chmod 0700 "$TB_DIR/ctld"
     chown munge:munge "$TB_DIR/munge" && chmod 0755 "$TB_DIR/munge" || return 1
     chown "$TB_USER:" "$TB_USER_DIR" || return 1
