@@ -675,10 +675,27 @@ static enum order_answer by_order(struct job *j, const struct sj_answer *a,
 	return ans;
 }
 
+static void release_submit_lock(struct job *j)
+{
+	if (j->submit_lock >= 0) {
+		close(j->submit_lock);
+		j->submit_lock = -1;
+	}
+}
+
+static void user_answer(struct job *j, const struct sj_answer *a);
+
 static void on_user_answer(const struct sj_answer *a, void *arg)
 {
 	struct job *j = arg;
 	j->searching = 0;
+	user_answer(j, a);
+	/* the first look after sbatch's exit is done (see on_lifeline_eof) */
+	release_submit_lock(j);
+}
+
+static void user_answer(struct job *j, const struct sj_answer *a)
+{
 	if (j->bound || j->draining)
 		return;
 	if (a->rc != SJ_OK) {
@@ -826,10 +843,14 @@ static void on_lifeline_eof(void *arg)
 		j->submit_to = clock_wall_ns();
 		write_state(j);
 	}
-	if (j->submit_lock >= 0) {
-		close(j->submit_lock);
-		j->submit_lock = -1;
-	}
+	/* An unbound sbatch forwarder keeps the submit lock until its first look
+	 * at the user's jobs is done (on_user_answer): the session's next sbatch
+	 * opens its window only after this one has bound its job by the order or
+	 * found that it cannot.  Released at once, a sibling whose submission
+	 * then failed could close its window beside ours with one job between
+	 * the two, and both would wait for the job's HELLO. */
+	if (j->starter != PVF_STARTER_SBATCH || j->bound)
+		release_submit_lock(j);
 	if (j->starter == PVF_STARTER_SALLOC && !j->bound) {
 		/* no JOB line: the allocation failed, or salloc --no-shell */
 		info("lifeline closed: salloc has exited before its command started; "
@@ -851,6 +872,8 @@ static void on_lifeline_eof(void *arg)
 	}
 	info("lifeline closed: sbatch has exited; looking for its job");
 	search(j);
+	if (!j->searching)      /* nothing asked: no answer will release it */
+		release_submit_lock(j);
 }
 
 /* ---- set-up */
