@@ -18,7 +18,8 @@
 #             desktop). Both complete: both forwarders gone <= 5 s.
 #   no-job after one  `sbatch -H --pv-forward` and then a failing one from the same shell: the
 #             failed one's forwarder is gone <= 2 s after its sbatch exited (the held job's
-#             forwarder binds to the held job); the held job released, its forwarder goes with it.
+#             forwarder binds to the held job at its first look, before the failing sbatch may
+#             open its window); the held job released, its forwarder goes with it.
 #   lock      the user's submit lock held by another process (as by a running
 #             `sbatch --wait --pv-forward`): the next sbatch --pv-forward takes 10-20 s, its
 #             forwarder says it went on without the lock, the job's HELLO binds it.
@@ -116,6 +117,9 @@ lt_watch nojob2-job "$fk"
 lt_gone_check nojob2 "$t_end" 2000 "after the failed sbatch exited (a held job of the same shell pending)" || true
 pt_check_match 'exiting: .*(no job was submitted|no job of this forwarder is left)' "$(lt_log "$pid")" "no-job after one: the failed one's forwarder says why it went"
 lt_wait_log "$fk" "job $jk: bound \(the order of this session's sbatch" 10 || pt_bad "no-job after one: the held job's forwarder did not bind to job $jk"
+# it kept the submit lock until that first look was answered: the failing sbatch could not open
+# its window meanwhile (before, 3 rounds in 20 found it open and waited for the job's HELLO)
+pt_check_no_match 'still submitting' "$(lt_log "$fk")" "no-job after one: the held job's forwarder bound at its first look"
 tb_run login scontrol release "$jk"
 t_k=$(lt_ctld_ms "$jk" '_job_complete: .*WEXITSTATUS' 30) || pt_bad "no-job after one: job $jk did not end"
 [ -n "$t_k" ] && { lt_gone_check nojob2-job "$t_k" "$LIMIT" "after slurmctld logged job $jk complete" || true; }
