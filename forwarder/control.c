@@ -229,14 +229,13 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 	evconnlistener_enable(c->ev);
 }
 
-/* accept() failed (out of descriptors, most likely): the connection stays in
- * the backlog and the socket readable, so pause for a second instead of
- * spinning on it (as listener.c does for the data port). */
+/* accept() failed (out of descriptors, most likely): pause for a second, as
+ * listener.c does for the data port (sock_accept_error_pauses). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
 	struct control *c = arg;
 	int e = EVUTIL_SOCKET_ERROR();
-	if (e == EINTR || e == ECONNABORTED)
+	if (!sock_accept_error_pauses(e))
 		return;
 	error("control: accept: %s; not accepting for %d s", strerror(e), CONTROL_RETRY_S);
 	evconnlistener_disable(evl);

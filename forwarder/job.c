@@ -683,17 +683,6 @@ static void release_submit_lock(struct job *j)
 	}
 }
 
-static void user_answer(struct job *j, const struct sj_answer *a);
-
-static void on_user_answer(const struct sj_answer *a, void *arg)
-{
-	struct job *j = arg;
-	j->searching = 0;
-	user_answer(j, a);
-	/* the first look after sbatch's exit is done (see on_lifeline_eof) */
-	release_submit_lock(j);
-}
-
 static void user_answer(struct job *j, const struct sj_answer *a)
 {
 	if (j->bound || j->draining)
@@ -740,6 +729,15 @@ static void user_answer(struct job *j, const struct sj_answer *a)
 	}
 	if (!j->bound)
 		arm_poll(j, j->hinted ? JOB_RETRY_S : JOB_POLL_UNBOUND_S);
+}
+
+static void on_user_answer(const struct sj_answer *a, void *arg)
+{
+	struct job *j = arg;
+	j->searching = 0;
+	user_answer(j, a);
+	/* the first look after sbatch's exit is done (see on_lifeline_eof) */
+	release_submit_lock(j);
 }
 
 static void on_poll(evutil_socket_t fd, short what, void *arg)

@@ -489,14 +489,15 @@ static void on_resume(evutil_socket_t fd, short what, void *arg)
 }
 
 /* accept() failed (out of descriptors, most likely): pause every listening
- * socket for a second instead of spinning on a connection we can't take. */
+ * socket for a second instead of spinning on a connection we can't take
+ * (sock_accept_error_pauses). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
 	struct lsock *ls = arg;
 	struct listener *l = ls->l;
 	int e = EVUTIL_SOCKET_ERROR();
 	(void)evl;
-	if (e == EINTR || e == ECONNABORTED)
+	if (!sock_accept_error_pauses(e))
 		return;
 	error("accept on %s: %s; not accepting for %d s", ls->name, strerror(e), LISTENER_RETRY_S);
 	for (size_t i = 0; i < l->nsocks; i++)

@@ -66,6 +66,11 @@ fail:;
 	return -1;
 }
 
+int sock_accept_error_pauses(int e)
+{
+	return e != EINTR && e != ECONNABORTED;
+}
+
 unsigned sock_local_port(int fd)
 {
 	struct sockaddr_storage ss;

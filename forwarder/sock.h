@@ -28,6 +28,12 @@ int sock_listen(const struct sockaddr *sa, socklen_t len);
 int sock_connect(const struct sockaddr *sa, socklen_t len,
 		 const struct sockaddr *src, socklen_t srclen, int *in_progress);
 
+/* Whether a failed accept() (errno e) should pause accepting: yes for all but
+ * EINTR and ECONNABORTED (the peer gave up).  EMFILE and the like leave the
+ * connection in the backlog and the socket readable, so accepting again at
+ * once would spin; listener.c and control.c pause for a second. */
+int sock_accept_error_pauses(int e);
+
 /* The port a bound socket has, 0 on failure. */
 unsigned sock_local_port(int fd);
 
