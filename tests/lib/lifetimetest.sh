@@ -198,7 +198,9 @@ lt_sbatch() {
     # shellcheck disable=SC2034  # for tests
     LT_SBATCH_RC=$PT_RC
     LT_JOB=$(pt_out "$name" | sed -n 's/^Submitted batch job \([0-9]*\)$/\1/p')
-    LT_PID=$(lt_fwd_pid "$LT_DEST" || true)
+    # A job that fails at once may have taken its forwarder along before sbatch's exit is seen
+    # here: then the forwarder is known by its log.
+    LT_PID=$(lt_fwd_pid "$LT_DEST" || lt_fwd_log_pid "$LT_DEST" || true)
     pt_parse_plugin_line "$name" "$LT_DEST" || PT_LPORT=
     echo "$name: sbatch $* -> exit $PT_RC, job ${LT_JOB:-none}, forwarder ${LT_PID:-none}," \
         "login:${PT_LPORT:-?}, $(( $(lt_ms) - t0 )) ms"

@@ -29,6 +29,7 @@
 #   tb_wait T WHAT CMD...       poll; tb_wait_idle, tb_wait_port, tb_wait_port_closed,
 #                               tb_wait_file, tb_wait_gone, tb_wait_job (+ tb_job_state)
 #   tb_set_plugstack [ARGS|--none]  rewrite plugstack.conf
+#   tb_mpi                      the bed's MpiDefault (pmix, or none where Slurm lacks the plugin)
 #   tb_fail, tb_step, tb_assert_eq, tb_assert_match, tb_assert_no_match, tb_assert_ok,
 #   tb_assert_fails             test helpers (tb_fail exits 1)
 #   tb_leftovers, tb_check_clean  what a bed left behind (tb_check_clean takes the lock first)
@@ -617,10 +618,11 @@ tb__ensure_user() {
     useradd -m -s /bin/bash "$TB_USER" || { tb_log "useradd $TB_USER failed"; return 1; }
 }
 
-# Slurm's PMIx plugin where the release ships it (pvserver is an OpenMPI program: srun starts
-# its ranks through PMIx); Debian's Slurm 26.05 has none, and `MpiDefault=pmix` would fail every
-# srun there: then none, and OpenMPI starts each task as a singleton.
-tb__mpi_default() {
+# tb_mpi   prints the bed's MpiDefault: Slurm's PMIx plugin where the release ships it (pvserver
+# is an OpenMPI program: srun starts its ranks through PMIx); Debian's Slurm 26.05 has none, and
+# `MpiDefault=pmix` would fail every srun there: then none, and OpenMPI starts each task as a
+# singleton (several tasks of one step are as many one-rank pvservers, not one of N ranks).
+tb_mpi() {
     if compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix*.so" >/dev/null; then echo pmix; else echo none; fi
 }
 
@@ -655,7 +657,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 SlurmdParameters=config_overrides${TB_CONTAIN_SPANK:+,contain_spank}
-MpiDefault=$(tb__mpi_default)
+MpiDefault=$(tb_mpi)
 # The compute "nodes" share one /tmp; pmix makes its per-step directory under TmpFS (%n expanded).
 TmpFS=$d/tmp/%n
 ReturnToService=2
