@@ -111,11 +111,11 @@ tb_assert_eq() {
 }
 # tb_assert_match ERE STRING [WHAT]  (grep -E on the whole string, multi-line allowed)
 tb_assert_match() {
-    printf '%s\n' "$2" | grep -Eq -- "$1" || tb_fail "${3:-output}: no match for /$1/ in: $2"
+    grep -Eq -- "$1" <<<"$2" || tb_fail "${3:-output}: no match for /$1/ in: $2"
 }
 # tb_assert_no_match ERE STRING [WHAT]
 tb_assert_no_match() {
-    if printf '%s\n' "$2" | grep -Eq -- "$1"; then tb_fail "${3:-output}: unexpected /$1/ in: $2"; fi
+    if grep -Eq -- "$1" <<<"$2"; then tb_fail "${3:-output}: unexpected /$1/ in: $2"; fi
 }
 # tb_assert_ok WHAT CMD...   CMD must succeed
 tb_assert_ok() {
@@ -367,7 +367,7 @@ tb_load_state() {
 # ---------------------------------------------------------------- the lock
 
 tb__pid_cmdline_has() {   # PID STRING: /proc/PID/cmdline contains STRING
-    [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "$2"
+    [ -r "/proc/$1/cmdline" ] && grep -qF -- "$2" <<<"$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")"
 }
 
 # The lock is held by `flock -o LOCK sh -c ...` (the holder) for the bed's whole life, so no
@@ -744,7 +744,7 @@ tb__daemon_died() {   # NAME PID: log tail
 tb__munge_ok() {
     munge -n -S "$TB_DIR/munge/munge.socket.2" | unmunge -S "$TB_DIR/munge/munge.socket.2" >/dev/null
 }
-tb__ctld_up() { tb_run login scontrol ping 2>/dev/null | grep -q 'is UP'; }
+tb__ctld_up() { grep -q 'is UP' <<<"$(tb_run login scontrol ping 2>/dev/null)"; }
 
 tb__bring_up() {
     local t0 c pid
