@@ -8,8 +8,9 @@
 #     $PV_FORWARD_HOST:$PV_FORWARD_PORT, i.e. the job's forwarder on login; the ParaView
 #     client on desktop connects (962 points, server pid != client pid), the job completes and
 #     its forwarder goes away;
-#  3. the same with two nodes, one rank each (sbatch -N2 -n2 ...): rank 0 connects, and the
-#     sphere comes in two pieces (1024 points: both ranks took part).
+#  3. the same with two nodes, one rank each (sbatch -N2 -n2 ...; OpenMPI told the compute
+#     network, as a site does): rank 0 connects, and the sphere comes in two pieces (1024
+#     points: both ranks took part).
 set -euo pipefail
 . "$(dirname "$0")/../lib/testbed.sh"
 . "$(dirname "$0")/../lib/plugintest.sh"
@@ -62,5 +63,8 @@ run_mpi() {
     pt_wait_no_forwarder 30 || pt_bad "$name: forwarder still running 30 s after job $jobid ended: $(pt_forwarder_info)"
 }
 run_mpi one-node 1
-run_mpi two-nodes 2 -N2 -n2
+# The network OpenMPI's ranks use between nodes, as a site sets it (openmpi-mca-params.conf):
+# OpenMPI 6.0's TCP transport found no "reachable pairing" between the compute namespaces'
+# interfaces on its own (loopback and IPv6 link-local addresses beside the bridge's subnet).
+run_mpi two-nodes 2 -N2 -n2 --export="ALL,OMPI_MCA_btl_tcp_if_include=$TB_NET_compute"
 pt_done
