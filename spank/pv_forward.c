@@ -191,8 +191,7 @@ static int opt_cb(int val, const char *arg, int remote)
 		}
 		if (st.dest.missing)
 			slurm_info("pv-forward: nothing listens on %s yet; on your desktop run "
-				   "ssh -o ExitOnForwardFailure=yes -o StreamLocalBindUnlink=yes "
-				   "-R %s:localhost:11111 %s (pvserver's connection waits up to "
+				   "ssh -o ExitOnForwardFailure=yes -R %s:localhost:11111 %s (pvserver's connection waits up to "
 				   "%u s for it)", st.dest.host, st.dest.host, this_host(), site.hold);
 		st.requested = 1;
 		return 0;
@@ -214,8 +213,7 @@ static int opt_cb(int val, const char *arg, int remote)
 		slurm_info("pv-forward: warning: %s is on this login node's loopback, which "
 			   "every user of this node can connect to (ParaView's protocol runs "
 			   "Python). A socket only you control: on the desktop ssh -o "
-			   "ExitOnForwardFailure=yes -o StreamLocalBindUnlink=yes -R "
-			   "%s:localhost:%u %s, here --pv-forward=~ (see the README)",
+			   "ExitOnForwardFailure=yes -R %s:localhost:%u %s, here --pv-forward=~ (see the README)",
 			   to, sock, st.dest.port, this_host());
 	}
 	st.requested = 1;
