@@ -69,6 +69,9 @@ UsePAM no
 # directory above it, sticky or not.
 StrictModes no
 LogLevel VERBOSE
+# What a site's login node has in /etc: the cluster's configuration (and, as tb_run_user sets
+# it, the temp dir of the bed) for commands run through ssh.
+SetEnv SLURM_CONF=$SLURM_CONF TMPDIR=$TB_DIR/tmp/user
 EOF
     # sshd's privilege separation directory (Debian's service creates it at start).
     if [ ! -d /run/sshd ]; then
