@@ -178,7 +178,37 @@ enum sockpath_verdict sockpath_judge_peer(const char *path, uid_t peer, uid_t us
 	return SOCKPATH_REFUSED;
 }
 
+int sockpath_unix_line_listens(const char *line, const char *path)
+{
+	unsigned long refs, proto, flags, type, st, inode;
+	int end = 0;
+
+	/* "Num: RefCount Protocol Flags Type St Inode Path" (hex but Inode) */
+	if (sscanf(line, "%*[0-9a-fA-F]: %lx %lx %lx %lx %lx %lu %n", &refs, &proto, &flags,
+		   &type, &st, &inode, &end) != 6 || end == 0)
+		return 0;
+	size_t l = strlen(line + end);
+	while (l && (line[end + l - 1] == '\n' || line[end + l - 1] == ' '))
+		l--;
+	return type == 1 && (flags & 0x10000) && st == 1 && l == strlen(path) &&
+	       memcmp(line + end, path, l) == 0;    /* 0x10000: __SO_ACCEPTCON, listening */
+}
+
 /* ---- I/O */
+
+int sockpath_listening(const char *path)
+{
+	char line[SOCKPATH_BUF + 128];
+	int found = 0;
+	FILE *f = fopen("/proc/net/unix", "re");
+
+	if (!f)
+		return -1;
+	while (!found && fgets(line, sizeof line, f))
+		found = sockpath_unix_line_listens(line, path);
+	fclose(f);
+	return found;
+}
 
 enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolved,
 				     size_t resolvedlen, char *why, size_t whylen)

@@ -70,6 +70,14 @@ enum sockpath_verdict sockpath_judge_peer(const char *path, uid_t peer, uid_t us
 enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolved,
 				     size_t resolvedlen, char *why, size_t whylen);
 
+/* One line of /proc/net/unix: 1 when it is a stream socket listening on
+ * exactly path (sshd's end of an ssh -R), else 0.  Pure. */
+int sockpath_unix_line_listens(const char *line, const char *path);
+/* Whether a stream socket of this network namespace listens on path, from
+ * /proc/net/unix (nothing is connected: a connect would reach the desktop).
+ * 1 yes, 0 no, -1 cannot tell. */
+int sockpath_listening(const char *path);
+
 /* A non-blocking, close-on-exec AF_UNIX stream socket connected to path
  * (a Unix connect completes at once or fails).  -1 with errno. */
 int sockpath_connect(const char *path);

@@ -189,6 +189,13 @@ static int opt_cb(int val, const char *arg, int remote)
 			slurm_error("%s", msg);
 			return -1;
 		}
+		if (!st.dest.missing && sockpath_listening(st.dest.host) == 0)
+			slurm_info("pv-forward: nothing listens on %s: is it left from an ssh "
+				   "session that has ended (sshd does not remove it, and a new "
+				   "ssh -R cannot bind over it)? On your desktop run ssh %s rm -f "
+				   "%s, then ssh -o ExitOnForwardFailure=yes -R %s:localhost:11111 %s "
+				   "(pvserver's connection waits up to %u s for it)", st.dest.host,
+				   this_host(), st.dest.host, st.dest.host, this_host(), site.hold);
 		if (st.dest.missing)
 			slurm_info("pv-forward: nothing listens on %s yet; on your desktop run "
 				   "ssh -o ExitOnForwardFailure=yes -R %s:localhost:11111 %s (pvserver's connection waits up to "

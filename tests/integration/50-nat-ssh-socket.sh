@@ -10,7 +10,8 @@
 #   2. the socket form relays a real pvserver session to a real pvpython client (962 points)
 #   3. pv-forwarder --list shows the socket's path as the destination
 #   4. the desktop's ssh killed mid-session: the relayed connection is closed, the forwarder
-#      and the job live on; a new ssh (after `ssh login rm -f SOCKET`: sshd leaves the file
+#      and the job live on; a new connection is held and closed; srun then says the socket is
+#      stale and what to do; a new ssh (after `ssh login rm -f SOCKET`: sshd leaves the file
 #      behind and does not bind over it) and a new connection work
 #   5. 1 GiB each way byte-exact through the socket (and ssh)
 #   6. socket missing when pvserver connects, ssh started while the connection is held: the
@@ -78,6 +79,7 @@ else
     pt_bad "srun1: no line /$(pt_plugin_line_re "$SOCK")/"; pt_show srun1
 fi
 pt_bg_wait srun1 120 || { pt_bad "srun1 did not end within 120 s"; pt_bg_stop srun1; }
+pt_check_no_match 'nothing listens' "$(pt_err srun1)" "srun1: no hint while ssh's socket listens"
 pt_measure "socket form: pvserver session took $(( $(pt_ms) - t0 )) ms, srun exit ${PT_RC:-none}"
 pt_check_eq 0 "${PT_RC:-none}" "srun1: exit status"
 pt_check_eq "Connection URL: csrc://login:$PT_LPORT" "$(grep -o 'Connection URL: [^ ]*' "$PT_DIR/srun1.out" | sort -u)" \
@@ -114,6 +116,9 @@ pt_check_eq RUNNING "$(tb_job_state "$job")" "the job lives on after ssh ended"
 pt_check_match "conn [0-9]+ closed: .* -> $SOCK, " "$(sb_fwd_log)" "forwarder log: the connection's close"
 out=$(tb_run_user compute1 $NT ping --host login --port "$lport" 2>&1 || true)
 pt_check_match "^ping: (no answer|ConnectionResetError)" "$out" "no ssh: a new connection is held, then closed (hold $HOLD s)"
+out=$(tb_user srun -w compute1 --pv-forward='~' true 2>&1 || true)
+pt_check_match "pv-forward: nothing listens on $SOCK: is it left from an ssh session that has ended .* ssh login rm -f $SOCK, then ssh -o ExitOnForwardFailure=yes -R $SOCK:localhost:11111 login" \
+    "$out" "the stale socket sshd left: srun says what to do"
 sb_ssh_run rm -f "$SOCK"
 sb_ssh_start s2 "$SOCK" "$sport"
 ssh2=$SB_SSH_PID

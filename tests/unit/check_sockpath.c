@@ -268,6 +268,30 @@ START_TEST(test_jobargs_to_socket)
 }
 END_TEST
 
+START_TEST(test_unix_line)
+{
+	const char *p = "/home/a/.pv-forward.sock";
+	/* a listening stream socket, as /proc/net/unix shows sshd's */
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000002 00000000 00010000 0001 01 "
+						    "73155 /home/a/.pv-forward.sock\n", p), 1);
+	ck_assert_int_eq(sockpath_unix_line_listens("ffff8881e8f3c000: 00000002 00000000 00010000 0001 01 "
+						    "73155 /home/a/.pv-forward.sock", p), 1);
+	/* connected, not listening; a datagram socket; another path; a prefix */
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000003 00000000 00000000 0001 03 "
+						    "73156 /home/a/.pv-forward.sock\n", p), 0);
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000002 00000000 00010000 0002 01 "
+						    "73155 /home/a/.pv-forward.sock\n", p), 0);
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000002 00000000 00010000 0001 01 "
+						    "73155 /home/a/.pv-forward.sock2\n", p), 0);
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000002 00000000 00010000 0001 01 "
+						    "73155 /home/a/.pv-forward\n", p), 0);
+	/* the header, no path, garbage */
+	ck_assert_int_eq(sockpath_unix_line_listens("Num       RefCount Protocol Flags    Type St Inode Path\n", p), 0);
+	ck_assert_int_eq(sockpath_unix_line_listens("0000000012345678: 00000002 00000000 00010000 0001 01 73155\n", p), 0);
+	ck_assert_int_eq(sockpath_unix_line_listens("", p), 0);
+}
+END_TEST
+
 /* ---- sockpath_check and the connect on a private directory */
 
 static char tmpdir[64];
@@ -308,7 +332,9 @@ START_TEST(test_check_fs)
 	ck_assert_int_eq(sockpath_check(sock, me, real, sizeof real, why, sizeof why), SOCKPATH_MISSING);
 	ck_assert_str_eq(real, sock);
 
+	ck_assert_int_eq(sockpath_listening(sock), 0);
 	int lfd = listen_at(sock);
+	ck_assert_int_eq(sockpath_listening(sock), 1);
 	ck_assert_int_eq(chmod(sock, 0600), 0);
 	ck_assert_int_eq(sockpath_check(sock, me, real, sizeof real, why, sizeof why), SOCKPATH_OK);
 	int fd = sockpath_connect(real);
@@ -352,6 +378,7 @@ START_TEST(test_check_fs)
 
 	/* nobody listening: the connect fails (held by the forwarder) */
 	close(lfd);
+	ck_assert_int_eq(sockpath_listening(sock), 0);
 	fd = sockpath_connect(sock);
 	ck_assert_int_eq(fd, -1);
 	ck_assert_int_eq(errno, ECONNREFUSED);
@@ -376,6 +403,7 @@ Suite *sockpath_suite(void)
 	tcase_add_test(tc, test_dest_check_socket);
 	tcase_add_test(tc, test_dest_loopback);
 	tcase_add_test(tc, test_jobargs_to_socket);
+	tcase_add_test(tc, test_unix_line);
 	tcase_add_test(tc, test_check_fs);
 	suite_add_tcase(s, tc);
 	return s;
