@@ -152,6 +152,8 @@ int hostport_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 
 int hostport_format(char *buf, size_t len, const char *host, uint16_t port)
 {
+	if (host[0] == '/')      /* a Unix socket's path (sockpath.h) has no port */
+		return snprintf(buf, len, "%s", host);
 	if (strchr(host, ':'))
 		return snprintf(buf, len, "[%s]:%u", host, (unsigned)port);
 	return snprintf(buf, len, "%s:%u", host, (unsigned)port);

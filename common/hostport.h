@@ -29,7 +29,8 @@ int hostport_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
  * RFC 1123 name; 0 otherwise, with the reason in err when err is not NULL. */
 int host_is_valid(const char *host, char *err, size_t errlen);
 
-/* "host:port", "[v6]:port"; returns snprintf's result. */
+/* "host:port", "[v6]:port"; a Unix socket's path (host beginning with
+ * '/', see sockpath.h) as it is.  Returns snprintf's result. */
 int hostport_format(char *buf, size_t len, const char *host, uint16_t port);
 
 #endif

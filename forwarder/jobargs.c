@@ -10,6 +10,7 @@
 #include "netaddr.h"
 #include "numparse.h"
 #include "quote.h"
+#include "sockpath.h"
 
 enum opt_id {
 	O_CONFIG, O_FOREGROUND, O_DEBUG, O_HELP, O_VERSION, O_JOB, O_TO,
@@ -150,6 +151,14 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		break;
 	case O_HELP: case O_VERSION: break;   /* handled by the caller */
 	case O_TO:
+		if (v[0] == '/') {        /* a Unix socket (sockpath.h); checked at every connect */
+			char path[SOCKPATH_BUF];
+			if (sockpath_parse(v, NULL, path, sizeof path, why, sizeof why) != 0)
+				return fail(err, errlen, "--to needs HOST:PORT or /SOCKET, not '%s': %s", qv, why);
+			memset(&a->to, 0, sizeof a->to);
+			snprintf(a->to.host, sizeof a->to.host, "%s", path);
+			break;
+		}
 		if (hostport_parse(v, &a->to, why, sizeof why) != 0)
 			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s", qv, why);
 		if (!a->to.host[0] || !a->to.port)

@@ -4,7 +4,7 @@
  *   portfwd mode: -c/--config FILE [-g/--foreground] [-d/--debug]...
  *                 [--hold SECONDS] [--fin-timeout SECONDS] [--max-conns N]
  *                 [--pidfile FILE]
- *   job mode:     --job --to HOST:PORT [--listen ADDR] [--ports LO-HI]
+ *   job mode:     --job --to HOST:PORT|/SOCKET [--listen ADDR] [--ports LO-HI]
  *                 [--allow SRC[,SRC...]] [--slurm-job [--job-id ID]]
  *                 [--hold SECONDS] [--fin-timeout SECONDS] [--max-conns N] [--ready-fd FD]
  *                 [--lifeline-fd FD] [--foreground] [-d]... [--pidfile FILE]
@@ -59,7 +59,8 @@ struct jobargs {
 	unsigned max_conns;       /* --max-conns, default JOBARGS_DEFAULT_MAX_CONNS */
 
 	/* job mode only */
-	struct hostport to;                       /* --to: host and port both set */
+	struct hostport to;                       /* --to: host and port both set, or
+						     host = a Unix socket's path, port 0 */
 	char listen[HOSTPORT_HOST_MAX + 1];       /* --listen, IPv6 without brackets */
 	uint16_t port_lo, port_hi;                /* --ports; 0,0 = an ephemeral port */
 	char **allow;                             /* --allow entries (malloc'd), CIDR or name */

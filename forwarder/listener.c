@@ -21,6 +21,7 @@
 #include "relay.h"
 #include "resolve.h"
 #include "sock.h"
+#include "sockpath.h"
 
 struct lsock {
 	struct listener *l;
@@ -40,7 +41,7 @@ struct conn {
 	struct sockaddr_storage remote;  /* ... and the address it connects to */
 	char peer[72];               /* "10.0.0.7:41234" */
 	char dest[HOSTPORT_HOST_MAX + 16];  /* the destination being tried / used */
-	char addr[72];               /* its address being tried / connected */
+	char addr[SOCKPATH_BUF];     /* its address (or socket path) being tried / connected */
 	double t0;                   /* accepted (monotonic seconds) */
 	size_t dest_first, dest_k;   /* this round: first destination, how many tried */
 	struct resolve_req *rq;
@@ -265,6 +266,39 @@ static void on_resolved(struct addrinfo *res, int gai_err, void *arg)
 	conn_try_addr(c);
 }
 
+/* A Unix socket destination (sockpath.h), checked afresh for every attempt:
+ * missing, or nobody listening (the desktop's ssh has not started or has
+ * ended) -> held like an unreachable TCP destination; anything another user
+ * could control -> the client is closed before a byte has moved. */
+static void conn_try_socket(struct conn *c, const char *path)
+{
+	char real[SOCKPATH_BUF], why[300];
+	uid_t me = getuid();
+	enum sockpath_verdict v = sockpath_check(path, me, real, sizeof real, why, sizeof why);
+	if (v == SOCKPATH_OK) {
+		snprintf(c->addr, sizeof c->addr, "%s", real);
+		int fd = sockpath_connect(real);
+		if (fd < 0) {
+			v = SOCKPATH_MISSING;
+			snprintf(why, sizeof why, "%s", strerror(errno));
+		} else if ((v = sockpath_peer_check(fd, real, me, why, sizeof why)) != SOCKPATH_OK) {
+			close(fd);
+		} else {
+			conn_connected(c, fd);
+			return;
+		}
+	}
+	if (v == SOCKPATH_REFUSED) {
+		char reason[320];
+		snprintf(reason, sizeof reason, "refused: %s", why);
+		conn_close(c, reason);
+		return;
+	}
+	snprintf(c->last_err, sizeof c->last_err, "%.*s", (int)sizeof c->last_err - 1, why);
+	c->dest_k++;
+	conn_try_dest(c);
+}
+
 static void on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	struct conn *c = arg;
@@ -281,6 +315,10 @@ static void conn_try_dest(struct conn *c)
 		const struct fwd_dest *d = &rt->dest[(c->dest_first + c->dest_k) % rt->ndest];
 		hostport_format(c->dest, sizeof c->dest, d->host, d->port);
 		c->addr[0] = '\0';
+		if (d->host[0] == '/') {
+			conn_try_socket(c, d->host);
+			return;
+		}
 		c->rq = resolver_start(c->l->rs, d->host, d->port, on_resolved, c);
 		if (!c->rq)
 			conn_close(c, "out of memory");

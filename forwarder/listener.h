@@ -7,7 +7,10 @@
  * resolved (again for every attempt) and connected without blocking; while
  * that fails the client is held - nothing is read from it, its bytes stay in
  * the kernel - and the attempt is repeated every LISTENER_RETRY_S up to the
- * service's hold time.  Once connected, relay.c moves the bytes. */
+ * service's hold time.  A destination host beginning with '/' is a Unix
+ * socket, checked before every attempt (sockpath.h): missing or not
+ * listening is held the same way, someone else's closes the client at once.
+ * Once connected, relay.c moves the bytes. */
 #ifndef PVF_LISTENER_H
 #define PVF_LISTENER_H
 

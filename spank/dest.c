@@ -207,6 +207,47 @@ static int is_unspecified_v6(const char *host)
 	return inet_pton(AF_INET6, host, &a) == 1 && IN6_IS_ADDR_UNSPECIFIED(&a);
 }
 
+/* 127.0.0.0/8, ::1 and ::ffff:127.x.y.z. */
+static int is_loopback(const struct sockaddr *sa)
+{
+	if (sa->sa_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)sa)->sin_addr.s_addr) >> 24) == 127;
+	if (sa->sa_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)sa)->sin6_addr;
+		return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+	}
+	return 0;
+}
+
+int dest_check_socket(const char *value, const char *home, uid_t user,
+		      dest_sock_checker check, struct dest *out, char *msg, size_t msglen)
+{
+	char path[SOCKPATH_BUF], resolved[SOCKPATH_BUF], why[512], shown[300];
+
+	memset(out, 0, sizeof(*out));
+	if (sockpath_parse(value, home, path, sizeof(path), why, sizeof(why)) == 0 && check)
+		switch (check(path, user, resolved, sizeof(resolved), why, sizeof(why))) {
+		case SOCKPATH_OK:
+			break;
+		case SOCKPATH_MISSING:
+			out->missing = 1;
+			break;
+		case SOCKPATH_REFUSED:
+			path[0] = '\0';
+			break;
+		}
+	if (!path[0]) {
+		quote_str(shown, sizeof(shown), value);
+		snprintf(msg, msglen, "pv-forward: %s in '%s' (expected /PATH or ~/PATH of a "
+			 "Unix socket that only you control: the far end of your ssh -R)", why, shown);
+		return -1;
+	}
+	snprintf(out->host, sizeof(out->host), "%s", path);
+	snprintf(out->to, sizeof(out->to), "%s", path);
+	out->socket = 1;
+	return 0;
+}
+
 int dest_check(const char *value, const struct dest_env *env,
 	       const struct site_args *site, dest_resolver resolve, void *ctx,
 	       struct dest *out, char *msg, size_t msglen)
@@ -252,6 +293,11 @@ int dest_check(const char *value, const struct dest_env *env,
 		return refuse(msg, msglen, value,
 			      "host '%s' does not resolve on this login node (%s)", shown, why);
 	}
+
+	out->loopback = 1;
+	for (size_t i = 0; i < naddrs; i++)
+		if (!is_loopback((const struct sockaddr *)&addrs[i]))
+			out->loopback = 0;
 
 	if (site == NULL || site->nallow == 0)
 		return 0;

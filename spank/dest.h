@@ -1,6 +1,7 @@
 /* dest.h - the --pv-forward=DEST value, checked on the submit host.
  *
  *   DEST := HOST | HOST:PORT | [IPV6] | [IPV6]:PORT | :PORT | (nothing)
+ *         | /PATH | ~/PATH | ~        (a Unix socket: dest_check_socket)
  *
  * No host: the address the user's SSH session comes from (first field of
  * SSH_CONNECTION, else of SSH_CLIENT).  No port: 11111.  Checks, in order:
@@ -15,6 +16,7 @@
 #include <sys/socket.h>
 #include "hostport.h"
 #include "site_args.h"
+#include "sockpath.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -45,6 +47,10 @@ struct dest {
 	char to[HOSTPORT_HOST_MAX + 1];    /* what the forwarder connects to: host, or
 					      under an allow= policy the address that
 					      passed it */
+	int loopback;                      /* every address of host is a loopback one
+					      (reachable by every user of this node) */
+	int socket;                        /* host and to are a Unix socket's path, port 0 */
+	int missing;                       /* that socket (or its directory) is not there yet */
 };
 
 /* The SSH client address from env: "" -> -1.  IPv4-mapped IPv6 addresses
@@ -59,6 +65,18 @@ int dest_ssh_host(const struct dest_env *env, char *out, size_t outlen,
 int dest_check(const char *value, const struct dest_env *env,
 	       const struct site_args *site, dest_resolver resolve, void *ctx,
 	       struct dest *out, char *msg, size_t msglen);
+
+/* Checks a value naming a Unix socket (sockpath_is_socket_value): the path
+ * (home expands '~'), then, when check is not NULL, the file system through it
+ * (sockpath_check; tests pass a table).  A socket or directory that is not there
+ * yet is fine (out->missing): the user may start ssh after submitting.  0 with
+ * *out filled in (host = to = the path, port 0), or -1 with msg:
+ *   pv-forward: <what is wrong> in '<VALUE>' (expected /PATH or ~/PATH ...) */
+typedef enum sockpath_verdict (*dest_sock_checker)(const char *path, uid_t user,
+						   char *resolved, size_t resolvedlen,
+						   char *why, size_t whylen);
+int dest_check_socket(const char *value, const char *home, uid_t user,
+		      dest_sock_checker check, struct dest *out, char *msg, size_t msglen);
 
 #pragma GCC visibility pop
 

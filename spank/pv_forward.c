@@ -20,6 +20,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
+#include <pwd.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +38,7 @@
 #include "launch.h"
 #include "numparse.h"
 #include "site_args.h"
+#include "sockpath.h"
 
 SPANK_PLUGIN(pv_forward, 1);
 
@@ -83,12 +85,13 @@ static struct {
 static int opt_cb(int val, const char *arg, int remote);
 
 static char opt_name[] = "pv-forward";
-static char opt_arginfo[] = "HOST[:PORT]";
+static char opt_arginfo[] = "HOST[:PORT]|/SOCKET|~/SOCKET";
 static char opt_usage[] =
 	"Relay pvserver's reverse connection through this login node to the "
 	"ParaView client at HOST:PORT (default: your SSH client's address, port "
-	"11111); pvserver gets --reverse-connection --client-host --server-port "
-	"pointing at the relay.";
+	"11111), or to the Unix socket of your ssh -R on this node (~ is "
+	"~/" SOCKPATH_DEFAULT_NAME "); pvserver gets --reverse-connection "
+	"--client-host --server-port pointing at the relay.";
 static struct spank_option pv_option = {
 	opt_name, opt_arginfo, opt_usage, 2, 0, opt_cb
 };
@@ -137,6 +140,16 @@ static int have_enclosing_forwarder(void)
 	return h && *h && p && *p;
 }
 
+/* The login node's name as the desktop's ssh would name it, for messages. */
+static const char *this_host(void)
+{
+	static char name[HOSTPORT_HOST_MAX + 1];
+
+	if (!name[0] && (gethostname(name, sizeof(name) - 1) != 0 || !name[0]))
+		snprintf(name, sizeof(name), "LOGIN");
+	return name;
+}
+
 static int opt_cb(int val, const char *arg, int remote)
 {
 	spank_context_t ctx;
@@ -176,12 +189,46 @@ static int opt_cb(int val, const char *arg, int remote)
 			    "submit the job as an ordinary user");
 		return -1;
 	}
+	if (sockpath_is_socket_value(arg)) {
+		struct passwd *pw = getpwuid(getuid());
+		if (dest_check_socket(arg, pw ? pw->pw_dir : NULL, getuid(), sockpath_check,
+				      &st.dest, msg, sizeof(msg)) < 0) {
+			slurm_error("%s", msg);
+			return -1;
+		}
+		if (!st.dest.missing && sockpath_listening(st.dest.host) == 0)
+			slurm_info("pv-forward: nothing listens on %s: is it left from an ssh "
+				   "session that has ended (sshd does not remove it, and a new "
+				   "ssh -R cannot bind over it)? On your desktop run ssh %s rm -f "
+				   "%s, then ssh -o ExitOnForwardFailure=yes -R %s:localhost:11111 %s "
+				   "(pvserver's connection waits up to %u s for it)", st.dest.host,
+				   this_host(), st.dest.host, st.dest.host, this_host(), site.hold);
+		if (st.dest.missing)
+			slurm_info("pv-forward: nothing listens on %s yet; on your desktop run "
+				   "ssh -o ExitOnForwardFailure=yes -R %s:localhost:11111 %s (pvserver's connection waits up to "
+				   "%u s for it)", st.dest.host, st.dest.host, this_host(), site.hold);
+		st.requested = 1;
+		return 0;
+	}
 	env.ssh_connection = getenv("SSH_CONNECTION");
 	env.ssh_client = getenv("SSH_CLIENT");
 	if (dest_check(arg, &env, &site, dest_resolve_getaddrinfo, NULL, &st.dest,
 		       msg, sizeof(msg)) < 0) {
 		slurm_error("%s", msg);
 		return -1;
+	}
+	if (st.dest.loopback) {
+		char to[HOSTPORT_HOST_MAX + 16], sock[SOCKPATH_BUF], why[128];
+		struct passwd *pw = getpwuid(getuid());
+		hostport_format(to, sizeof(to), st.dest.host, st.dest.port);
+		if (sockpath_parse("~", pw ? pw->pw_dir : NULL, sock, sizeof(sock), why,
+				   sizeof(why)) < 0)
+			snprintf(sock, sizeof(sock), "~/%s", SOCKPATH_DEFAULT_NAME);
+		slurm_info("pv-forward: warning: %s is on this login node's loopback, which "
+			   "every user of this node can connect to (ParaView's protocol runs "
+			   "Python). A socket only you control: on the desktop ssh -o "
+			   "ExitOnForwardFailure=yes -R %s:localhost:%u %s, here --pv-forward=~ (see the README)",
+			   to, sock, st.dest.port, this_host());
 	}
 	st.requested = 1;
 	return 0;

@@ -120,6 +120,10 @@ static void words(int argc, char **argv)
 		struct dest d;
 		if (dest_check(argv[1], &env, &site, fake_resolve, NULL, &d, err, sizeof err) < 0)
 			check_message("dest_check", err, "pv-forward: ");
+		/* the socket form: the grammar only (no file system behind it) */
+		if (dest_check_socket(argv[1], argc > 2 ? argv[2] : "/home/u", 1000, NULL, &d,
+				      err, sizeof err) < 0)
+			check_message("dest_check_socket", err, "pv-forward: ");
 	}
 }
 
