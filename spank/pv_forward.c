@@ -37,6 +37,7 @@
 #include "launch.h"
 #include "numparse.h"
 #include "site_args.h"
+#include "slurm_release.h"
 
 SPANK_PLUGIN(pv_forward, 1);
 
@@ -95,10 +96,15 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 {
 	spank_context_t ctx = spank_context();
 	spank_err_t rc;
+	char rel[16];
 
 	if (ctx != S_CTX_LOCAL && ctx != S_CTX_ALLOCATOR && ctx != S_CTX_REMOTE &&
 	    ctx != S_CTX_SLURMD)
 		return 0;
+	/* Which build this is, in slurmd's and srun's debug log: the loader refuses a plugin
+	 * of another Slurm major.minor, and a site upgrading both wants to see which loaded. */
+	slurm_debug("pv-forward: pv_forward.so %s, built for Slurm %s", PV_FORWARD_VERSION,
+		    slurm_release(rel, sizeof rel));
 
 	site_args_init(&site);
 	site_ok = site_args_parse(&site, ac, av) == 0;
