@@ -10,6 +10,8 @@
 #   make demo          the whole scenario in a throwaway cluster (root)
 #   make bench         throughput / CPU / latency against peers (root for the srun part)
 #   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
+#   make check-matrix  build + unit + integration tests on Slurm 22.05/24.11/26.05 with
+#                      ParaView 5.11/5.13/6.1, each in a Debian root (RELEASES="bookworm trixie sid")
 #   make clean
 
 PREFIX      ?= /usr/local
@@ -76,8 +78,8 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all check check-unit check-integration check-man check-install install uninstall \
-	clean demo bench deps fuzz
+.PHONY: all check check-unit check-integration check-matrix check-man check-install install \
+	uninstall clean demo bench deps fuzz
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
 $(B)/%.o: %.c $(BUILD_STAMP)
@@ -129,6 +131,11 @@ check: deps
 	tests/check-man $(B)/pv-forwarder man
 	tests/check-install
 	tests/run-integration
+
+# Each release in its own root (scripts/release-root), built on first use and cached.
+RELEASES ?= bookworm trixie sid
+check-matrix:
+	tests/matrix $(RELEASES)
 
 demo: deps
 	$(MAKE) all

@@ -30,8 +30,10 @@ def wait_for_server(port, timeout):
     session_id = pm.RegisterSession(session)
     connection = servermanager.GetConnectionFromId(session_id)
     servermanager.SetActiveConnection(connection)
-    # What simple.ReverseConnect() does after servermanager.ReverseConnect().
-    simple._initializeSession(connection)
+    # What simple.ReverseConnect() does after servermanager.ReverseConnect(), through public
+    # API: simple's private helper for it moved between ParaView 5.x and 6 (a module then, a
+    # package now), the two calls it makes did not.
+    servermanager.ParaViewPipelineController().InitializeSession(connection.Session)
     return connection
 
 

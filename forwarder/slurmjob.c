@@ -2,6 +2,7 @@
 #define _GNU_SOURCE
 #include "slurmjob.h"
 
+#include <errno.h>
 #include <ifaddrs.h>
 #include <netdb.h>
 #include <stdio.h>
@@ -14,6 +15,7 @@
 #include <slurm/slurm_errno.h>
 
 #include "log.h"
+#include "slurm_compat.h"
 #include "workq.h"
 
 enum sj_kind { Q_JOB, Q_USER };
@@ -159,7 +161,7 @@ static void resolve_node(struct slurmjob *sj, struct sj_answer *a, char *node)
 static void resolve_nodes(struct slurmjob *sj, struct sj_q *q)
 {
 	struct sj_answer *a = &q->a;
-	hostlist_t hl = slurm_hostlist_create(a->nodes);
+	struct hostlist *hl = slurm_hostlist_create(a->nodes);
 	if (!hl)
 		return;
 	char *node;
@@ -177,8 +179,8 @@ static int rpc_load_job(struct slurmjob *sj, struct sj_q *q, uint32_t id, job_in
 	*msg = NULL;
 	/* SHOW_LOCAL: without it every call first asks for the federation
 	 * (REQUEST_FED_INFO), two RPCs instead of one. */
-	if (slurm_load_job(msg, id, SHOW_ALL | SHOW_LOCAL) != SLURM_SUCCESS) {
-		int err = slurm_get_errno();
+	if (compat_load_job(msg, id, SHOW_ALL | SHOW_LOCAL) != SLURM_SUCCESS) {
+		int err = errno;
 		if (*msg)
 			slurm_free_job_info_msg(*msg);
 		*msg = NULL;
@@ -285,7 +287,7 @@ static void do_load_user(struct slurmjob *sj, struct sj_q *q)
 	job_info_msg_t *msg = NULL;
 	count_rpc(sj, &q->a);
 	if (slurm_load_job_user(&msg, q->id, SHOW_ALL | SHOW_LOCAL) != SLURM_SUCCESS) {
-		int err = slurm_get_errno();
+		int err = errno;
 		if (msg)
 			slurm_free_job_info_msg(msg);
 		set_error(&q->a, err);

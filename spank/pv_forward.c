@@ -41,6 +41,13 @@
 
 SPANK_PLUGIN(pv_forward, 1);
 
+#if SLURM_VERSION_NUMBER >= SLURM_VERSION_NUM(25, 5, 0)
+/* Slurm 25.05+ drains the node when slurm_spank_init fails unless told otherwise: a problem of
+ * this plugin may fail the job that asked for --pv-forward, never take a node out of service.
+ * (Our init returns 0 in every case; this is the rule should that ever change.) */
+int slurm_spank_init_failure_mode = ESPANK_JOB_FAILURE;
+#endif
+
 #define ENV_HOST "SLURM_PV_FORWARD_HOST"
 #define ENV_PORT "SLURM_PV_FORWARD_PORT"
 #define ENV_CONTROL "SLURM_PV_FORWARD_CONTROL"
@@ -544,8 +551,9 @@ int slurm_spank_task_init(spank_t sp, int ac, char **av)
 	}
 #else
 	/* argc cannot grow here: the argv[0] slot becomes the helper, which
-	 * finds the program in its environment.  The array is the one given
-	 * to execve (see ../shared/notes/spank.md). */
+	 * finds the program in its environment.  The array S_JOB_ARGV returns
+	 * is the one slurmstepd gives to execve, so replacing a slot changes
+	 * what runs (relied-on behaviour up to 23.02; tests 20 and 21). */
 	{
 		size_t l = strlen(argv[0]);
 		if (l == 0 || argv[0][l - 1] == '/')   /* srun --bcast=DIR/ */

@@ -53,6 +53,8 @@
 #   TB_LOCK_WAIT       seconds to wait for another test bed to finish (default 1200)
 #   TB_UP_TIMEOUT      seconds allowed for nodes to become idle (default 60)
 #   TB_COMPUTE_DEFAULT_ROUTE=1  compute nodes get a default route via login (see above)
+#   TB_CONTAIN_SPANK=1 SlurmdParameters=contain_spank (Slurm 24.05+: user_init and exit run
+#                      inside the job's namespaces)
 #   TB_VERBOSE=1       log each step
 
 # ---------------------------------------------------------------- constants
@@ -615,6 +617,13 @@ tb__ensure_user() {
     useradd -m -s /bin/bash "$TB_USER" || { tb_log "useradd $TB_USER failed"; return 1; }
 }
 
+# Slurm's PMIx plugin where the release ships it (pvserver is an OpenMPI program: srun starts
+# its ranks through PMIx); Debian's Slurm 26.05 has none, and `MpiDefault=pmix` would fail every
+# srun there: then none, and OpenMPI starts each task as a singleton.
+tb__mpi_default() {
+    if compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix*.so" >/dev/null; then echo pmix; else echo none; fi
+}
+
 tb__write_configs() {
     local d=$TB_DIR c
     cat >"$d/etc/slurm.conf" <<EOF
@@ -645,8 +654,8 @@ JobCompType=jobcomp/none
 SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
-SlurmdParameters=config_overrides
-MpiDefault=pmix
+SlurmdParameters=config_overrides${TB_CONTAIN_SPANK:+,contain_spank}
+MpiDefault=$(tb__mpi_default)
 # The compute "nodes" share one /tmp; pmix makes its per-step directory under TmpFS (%n expanded).
 TmpFS=$d/tmp/%n
 ReturnToService=2
