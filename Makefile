@@ -7,6 +7,8 @@
 #   make uninstall     the same variables
 #   make check-man     the man pages render without warnings and match --help (no root)
 #   make check-install make install after a default build installs what it built (no root)
+#   make check-package RELEASES="bookworm trixie sid": the .deb per release, installed
+#                      and used in that release's root (root; scripts/check-package)
 #   make demo          the whole scenario in a throwaway cluster (root)
 #   make bench         throughput / CPU / latency against peers (root for the srun part)
 #   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
@@ -78,8 +80,8 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all check check-unit check-integration check-matrix check-man check-install install \
-	uninstall clean demo bench deps fuzz
+.PHONY: all check check-unit check-integration check-matrix check-man check-install \
+	check-package install uninstall clean demo bench deps fuzz
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
 $(B)/%.o: %.c $(BUILD_STAMP)
@@ -136,6 +138,10 @@ check: deps
 RELEASES ?= bookworm trixie sid
 check-matrix:
 	tests/matrix $(RELEASES)
+
+# The .deb of each release built, linted, installed, used and removed in its root (slow).
+check-package:
+	scripts/check-package $(RELEASES)
 
 demo: deps
 	$(MAKE) all
