@@ -57,7 +57,7 @@ run_variant() {   # NAME SBATCH-ARGS...
     else
         # pvserver would only retry a refused connect for 60 s: nothing can connect, stop now
         pt_bad "$name: the client cannot connect: nothing listens on login:${PT_LPORT:-?} (job $jobid cancelled)"
-        job_out "$jobid" | grep -q 'Connection refused' &&
+        grep -q 'Connection refused' <<<"$(job_out "$jobid")" &&
             echo "    note: pvserver in job $jobid: connect to login:${PT_LPORT:-?} refused (see the job output)"
         tb_run login scancel "$jobid" || true
         tb_wait 30 "job $jobid to end" tb__job_ended "$jobid" || true

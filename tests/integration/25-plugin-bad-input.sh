@@ -111,7 +111,7 @@ check_refused() {
         line=${line#"$prog: error: "}
         if [[ $line =~ ^pv-forward:\ (.+)\ in\ \'(.*)\'\ \(expected\ HOST\[:PORT\]\)$ ]]; then
             qv=${BASH_REMATCH[2]}
-            printf '%s\n' "${BASH_REMATCH[1]}" | grep -Eq -- "$what" ||
+            grep -Eq -- "$what" <<<"${BASH_REMATCH[1]}" ||
                 pt_bad "$prog '$shown': message does not say /$what/: $line"
             if [ "$qv" != "$shown" ]; then
                 # a long value may be cut short with "...", keeping at least 200 characters

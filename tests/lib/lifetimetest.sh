@@ -62,7 +62,7 @@ lt_port() {
 lt_fwd_pids() {
     local p
     for p in $(pt_forwarders); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--to $1 " && echo "$p"
+        grep -q -- "--to $1 " <<<"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" && echo "$p"
     done
     return 0
 }
@@ -81,7 +81,7 @@ lt_show_log() {
     echo "    [forwarder $1 log, last ${2:-30} lines]"
     lt_log "$1" | tail -n "${2:-30}" | sed 's/^/    | /'
 }
-lt__log_has() { lt_log "$1" | grep -Eq -- "$2"; }
+lt__log_has() { grep -Eq -- "$2" <<<"$(lt_log "$1")"; }
 # lt_wait_log PID ERE [TIMEOUT]   the forwarder's log has a line matching ERE
 lt_wait_log() { tb_wait "${3:-10}" "/$2/ in forwarder $1's log" lt__log_has "$1" "$2"; }
 
@@ -198,7 +198,9 @@ lt_sbatch() {
     # shellcheck disable=SC2034  # for tests
     LT_SBATCH_RC=$PT_RC
     LT_JOB=$(pt_out "$name" | sed -n 's/^Submitted batch job \([0-9]*\)$/\1/p')
-    LT_PID=$(lt_fwd_pid "$LT_DEST" || true)
+    # A job that fails at once may have taken its forwarder along before sbatch's exit is seen
+    # here: then the forwarder is known by its log.
+    LT_PID=$(lt_fwd_pid "$LT_DEST" || lt_fwd_log_pid "$LT_DEST" || true)
     pt_parse_plugin_line "$name" "$LT_DEST" || PT_LPORT=
     echo "$name: sbatch $* -> exit $PT_RC, job ${LT_JOB:-none}, forwarder ${LT_PID:-none}," \
         "login:${PT_LPORT:-?}, $(( $(lt_ms) - t0 )) ms"

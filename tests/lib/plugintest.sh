@@ -68,11 +68,11 @@ pt_check_eq() {
 }
 # pt_check_match ERE STRING WHAT
 pt_check_match() {
-    if printf '%s\n' "$2" | grep -Eq -- "$1"; then pt_good "$3"; else pt_bad "$3: no match for /$1/ in: $2"; fi
+    if grep -Eq -- "$1" <<<"$2"; then pt_good "$3"; else pt_bad "$3: no match for /$1/ in: $2"; fi
 }
 # pt_check_no_match ERE STRING WHAT
 pt_check_no_match() {
-    if printf '%s\n' "$2" | grep -Eq -- "$1"; then pt_bad "$3: unexpected /$1/ in: $2"; else pt_good "$3"; fi
+    if grep -Eq -- "$1" <<<"$2"; then pt_bad "$3: unexpected /$1/ in: $2"; else pt_good "$3"; fi
 }
 
 # pt_done   summary; exit 1 if anything failed
@@ -156,7 +156,7 @@ pt_nforwarders() { pt_forwarders | grep -c . || true; }
 pt_nforwarders_to() {
     local p n=0
     for p in $(pt_forwarders); do
-        tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null | grep -q -- "--to $1 " && n=$((n + 1))
+        grep -q -- "--to $1 " <<<"$(tr '\0' ' ' <"/proc/$p/cmdline" 2>/dev/null)" && n=$((n + 1))
     done
     echo "$n"
 }
@@ -294,10 +294,10 @@ pt_session() {
         pt_good "$name: no error on stderr"
     else
         pt_bad "$name: errors on stderr, the first: $(echo "$errs" | head -n1)"
-        if echo "$errs" | grep -Eq 'Connection reset by peer|handshake failed'; then
+        if grep -Eq 'Connection reset by peer|handshake failed' <<<"$errs"; then
             echo "    note: pvserver's connection to login:$PT_LPORT was closed before the VTK handshake:" \
                 "the forwarder accepted it and closed it at once (it does not allow the job's node as a source)"
-        elif echo "$errs" | grep -q 'Connection refused'; then
+        elif grep -q 'Connection refused' <<<"$errs"; then
             echo "    note: nothing listened on login:$PT_LPORT when pvserver connected"
         fi
     fi

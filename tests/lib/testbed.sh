@@ -29,6 +29,7 @@
 #   tb_wait T WHAT CMD...       poll; tb_wait_idle, tb_wait_port, tb_wait_port_closed,
 #                               tb_wait_file, tb_wait_gone, tb_wait_job (+ tb_job_state)
 #   tb_set_plugstack [ARGS|--none]  rewrite plugstack.conf
+#   tb_mpi                      the bed's MpiDefault (pmix, or none where Slurm lacks the plugin)
 #   tb_fail, tb_step, tb_assert_eq, tb_assert_match, tb_assert_no_match, tb_assert_ok,
 #   tb_assert_fails             test helpers (tb_fail exits 1)
 #   tb_leftovers, tb_check_clean  what a bed left behind (tb_check_clean takes the lock first)
@@ -110,11 +111,11 @@ tb_assert_eq() {
 }
 # tb_assert_match ERE STRING [WHAT]  (grep -E on the whole string, multi-line allowed)
 tb_assert_match() {
-    printf '%s\n' "$2" | grep -Eq -- "$1" || tb_fail "${3:-output}: no match for /$1/ in: $2"
+    grep -Eq -- "$1" <<<"$2" || tb_fail "${3:-output}: no match for /$1/ in: $2"
 }
 # tb_assert_no_match ERE STRING [WHAT]
 tb_assert_no_match() {
-    if printf '%s\n' "$2" | grep -Eq -- "$1"; then tb_fail "${3:-output}: unexpected /$1/ in: $2"; fi
+    if grep -Eq -- "$1" <<<"$2"; then tb_fail "${3:-output}: unexpected /$1/ in: $2"; fi
 }
 # tb_assert_ok WHAT CMD...   CMD must succeed
 tb_assert_ok() {
@@ -366,7 +367,7 @@ tb_load_state() {
 # ---------------------------------------------------------------- the lock
 
 tb__pid_cmdline_has() {   # PID STRING: /proc/PID/cmdline contains STRING
-    [ -r "/proc/$1/cmdline" ] && tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline" | grep -qF -- "$2"
+    [ -r "/proc/$1/cmdline" ] && grep -qF -- "$2" <<<"$(tr '\0' ' ' 2>/dev/null <"/proc/$1/cmdline")"
 }
 
 # The lock is held by `flock -o LOCK sh -c ...` (the holder) for the bed's whole life, so no
@@ -617,10 +618,11 @@ tb__ensure_user() {
     useradd -m -s /bin/bash "$TB_USER" || { tb_log "useradd $TB_USER failed"; return 1; }
 }
 
-# Slurm's PMIx plugin where the release ships it (pvserver is an OpenMPI program: srun starts
-# its ranks through PMIx); Debian's Slurm 26.05 has none, and `MpiDefault=pmix` would fail every
-# srun there: then none, and OpenMPI starts each task as a singleton.
-tb__mpi_default() {
+# tb_mpi   prints the bed's MpiDefault: Slurm's PMIx plugin where the release ships it (pvserver
+# is an OpenMPI program: srun starts its ranks through PMIx); Debian's Slurm 26.05 has none, and
+# `MpiDefault=pmix` would fail every srun there: then none, and OpenMPI starts each task as a
+# singleton (several tasks of one step are as many one-rank pvservers, not one of N ranks).
+tb_mpi() {
     if compgen -G "/usr/lib/*/slurm-wlm/mpi_pmix*.so" >/dev/null; then echo pmix; else echo none; fi
 }
 
@@ -655,7 +657,7 @@ SelectType=select/cons_tres
 SelectTypeParameters=CR_Core
 SchedulerType=sched/backfill
 SlurmdParameters=config_overrides${TB_CONTAIN_SPANK:+,contain_spank}
-MpiDefault=$(tb__mpi_default)
+MpiDefault=$(tb_mpi)
 # The compute "nodes" share one /tmp; pmix makes its per-step directory under TmpFS (%n expanded).
 TmpFS=$d/tmp/%n
 ReturnToService=2
@@ -742,7 +744,7 @@ tb__daemon_died() {   # NAME PID: log tail
 tb__munge_ok() {
     munge -n -S "$TB_DIR/munge/munge.socket.2" | unmunge -S "$TB_DIR/munge/munge.socket.2" >/dev/null
 }
-tb__ctld_up() { tb_run login scontrol ping 2>/dev/null | grep -q 'is UP'; }
+tb__ctld_up() { grep -q 'is UP' <<<"$(tb_run login scontrol ping 2>/dev/null)"; }
 
 tb__bring_up() {
     local t0 c pid
