@@ -3,7 +3,12 @@
 #   make               build/pv_forward.so, build/pv-forwarder, build/pv-forward-exec
 #   make check         dependencies, unit tests, then (as root) the integration tests
 #   make check-unit    unit tests only (no root needed)
-#   make install       PREFIX=/usr/local DESTDIR=
+#   make install       PREFIX=/usr/local DESTDIR= PLUGINDIR=(Slurm's) SYSCONFDIR=/etc
+#   make uninstall     the same variables
+#   make check-man     the man pages render without warnings and match --help (no root)
+#   make check-install make install after a default build installs what it built (no root)
+#   make check-package RELEASES="bookworm trixie sid": the .deb per release, installed
+#                      and used in that release's root (root; scripts/check-package)
 #   make demo          the whole scenario in a throwaway cluster (root)
 #   make bench         throughput / CPU / latency against peers (root for the srun part)
 #   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
@@ -15,10 +20,14 @@ PREFIX      ?= /usr/local
 BINDIR      ?= $(PREFIX)/bin
 LIBEXECDIR  ?= $(PREFIX)/libexec/pv-forward
 SYSCONFDIR  ?= /etc
-# Where the plugin goes; Debian's Slurm looks in /usr/lib/x86_64-linux-gnu/slurm-wlm.
-PLUGINDIR   ?= $(PREFIX)/lib/slurm
+MANDIR      ?= $(PREFIX)/share/man
 SLURM_PREFIX ?= /usr
+# Where the plugin goes: the directory the Slurm in use loads plugins from (Debian:
+# /usr/lib/<multiarch>/slurm-wlm), asked only when installing; PLUGINDIR= overrides.
+PLUGINDIR   ?= $(shell scripts/slurm-plugindir $(SLURM_PREFIX))
 VERSION     := 0.1.0
+# The Slurm release the headers are from; the plugin says it at load, --version prints it.
+SLURM_RELEASE := $(shell scripts/slurm-release $(SLURM_PREFIX)/include 2>/dev/null)
 
 CC       ?= cc
 CFLAGS   ?= -O2 -g
@@ -37,13 +46,27 @@ SLURM_CFLAGS    := $(if $(filter /usr,$(SLURM_PREFIX)),,-I$(SLURM_PREFIX)/includ
 SLURM_LIBS      := $(if $(filter /usr,$(SLURM_PREFIX)),,-L$(SLURM_PREFIX)/lib -Wl,-rpath,$(SLURM_PREFIX)/lib) -lslurm
 
 # Every object is position independent: common/ goes into the plugin and the programs.
-ALL_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(CFLAGS) -Icommon \
+ALL_CFLAGS = -std=gnu11 -fPIC $(WARNINGS) $(CPPFLAGS) $(CFLAGS) -Icommon \
 	-DPV_FORWARD_VERSION='"$(VERSION)"' \
 	-DPV_FORWARDER_PATH='"$(BINDIR)/pv-forwarder"' \
 	-DPV_EXEC_HELPER_PATH='"$(LIBEXECDIR)/pv-forward-exec"' \
 	$(SLURM_CFLAGS) $(LIBEVENT_CFLAGS)
 
-B := build
+B ?= build
+
+# The paths compiled into the plugin and the programs, the version and the Slurm release
+# they are built for. Every object depends on this stamp, which is rewritten only when one
+# of them changes: `make install PREFIX=/usr` after a plain `make` rebuilds with /usr paths
+# instead of installing a plugin that points at /usr/local, and a Slurm upgrade rebuilds
+# (its headers are system headers, which -MMD does not track).
+BUILD_STAMP := $(B)/build-stamp
+build_stamp_text := BINDIR=$(BINDIR) LIBEXECDIR=$(LIBEXECDIR) VERSION=$(VERSION) \
+	SLURM_PREFIX=$(SLURM_PREFIX) SLURM_RELEASE=$(SLURM_RELEASE) CC=$(CC) CPPFLAGS=$(CPPFLAGS) \
+	CFLAGS=$(CFLAGS)
+ifneq ($(build_stamp_text),$(file <$(BUILD_STAMP)))
+$(shell mkdir -p $(B))
+$(file >$(BUILD_STAMP),$(build_stamp_text))
+endif
 
 COMMON_SRC  := $(wildcard common/*.c)
 FWD_SRC     := $(wildcard forwarder/*.c)
@@ -57,10 +80,11 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all check check-unit check-integration check-matrix install uninstall clean demo bench deps fuzz
+.PHONY: all check check-unit check-integration check-matrix check-man check-install \
+	check-package install uninstall clean demo bench deps fuzz
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
-$(B)/%.o: %.c
+$(B)/%.o: %.c $(BUILD_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -95,15 +119,29 @@ check-unit: $(B)/check_unit
 check-integration: all
 	tests/run-integration
 
+# Needs only groff and man-db; no root.
+check-man: $(B)/pv-forwarder
+	tests/check-man $(B)/pv-forwarder man
+
+# A private build in /tmp, installed into a DESTDIR with PREFIX=/usr; no root.
+check-install:
+	tests/check-install
+
 check: deps
 	$(MAKE) all $(B)/check_unit
 	$(B)/check_unit
+	tests/check-man $(B)/pv-forwarder man
+	tests/check-install
 	tests/run-integration
 
 # Each release in its own root (scripts/release-root), built on first use and cached.
 RELEASES ?= bookworm trixie sid
 check-matrix:
 	tests/matrix $(RELEASES)
+
+# The .deb of each release built, linted, installed, used and removed in its root (slow).
+check-package:
+	scripts/check-package $(RELEASES)
 
 demo: deps
 	$(MAKE) all
@@ -126,20 +164,36 @@ fuzz: deps $(B)/fuzz/fuzz_parsers
 	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus tests/fuzz/seeds
 
-install: all
-	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$(PLUGINDIR) \
-		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d
-	install -m 0755 $(B)/pv-forwarder $(DESTDIR)$(BINDIR)/pv-forwarder
-	install -m 0755 $(B)/pv-forward-exec $(DESTDIR)$(LIBEXECDIR)/pv-forward-exec
-	install -m 0755 $(B)/pv_forward.so $(DESTDIR)$(PLUGINDIR)/pv_forward.so
-	sed 's|@PLUGINDIR@|$(PLUGINDIR)|g' etc/plugstack.conf.d/pv-forward.conf \
-		> $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
-	chmod 0644 $(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
+MANPAGES := man/pv_forward.8 man/pv-forwarder.8
+CONFD    := $(SYSCONFDIR)/slurm/plugstack.conf.d
+# The snippet as installed: where the plugin and the programs are.
+snippet = sed -e "s|@PLUGINDIR@|$$plugindir|g" -e 's|@FORWARDER@|$(BINDIR)/pv-forwarder|g' \
+	-e 's|@EXEC_HELPER@|$(LIBEXECDIR)/pv-forward-exec|g' etc/plugstack.conf.d/pv-forward.conf
 
+# PLUGINDIR is asked once per recipe (it may run scripts/slurm-plugindir).
+install: all
+	@plugindir='$(PLUGINDIR)'; [ -n "$$plugindir" ] || exit 1; set -x; \
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBEXECDIR) $(DESTDIR)$$plugindir \
+		$(DESTDIR)$(CONFD) $(DESTDIR)$(MANDIR)/man8; \
+	install -m 0755 $(B)/pv-forwarder $(DESTDIR)$(BINDIR)/pv-forwarder; \
+	install -m 0755 $(B)/pv-forward-exec $(DESTDIR)$(LIBEXECDIR)/pv-forward-exec; \
+	install -m 0644 $(B)/pv_forward.so $(DESTDIR)$$plugindir/pv_forward.so; \
+	install -m 0644 $(MANPAGES) $(DESTDIR)$(MANDIR)/man8/; \
+	$(snippet) > $(DESTDIR)$(CONFD)/pv-forward.conf; \
+	chmod 0644 $(DESTDIR)$(CONFD)/pv-forward.conf
+
+# The plugstack snippet stays when a site changed it (as a package keeps a conffile).
 uninstall:
+	@plugindir='$(PLUGINDIR)'; [ -n "$$plugindir" ] || exit 1; set -x; \
 	rm -f $(DESTDIR)$(BINDIR)/pv-forwarder $(DESTDIR)$(LIBEXECDIR)/pv-forward-exec \
-		$(DESTDIR)$(PLUGINDIR)/pv_forward.so \
-		$(DESTDIR)$(SYSCONFDIR)/slurm/plugstack.conf.d/pv-forward.conf
+		$(DESTDIR)$$plugindir/pv_forward.so \
+		$(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANPAGES))); \
+	rmdir $(DESTDIR)$(LIBEXECDIR) 2>/dev/null || true; \
+	if $(snippet) | cmp -s - $(DESTDIR)$(CONFD)/pv-forward.conf; then \
+		rm -f $(DESTDIR)$(CONFD)/pv-forward.conf; \
+	elif [ -e $(DESTDIR)$(CONFD)/pv-forward.conf ]; then \
+		echo "uninstall: $(DESTDIR)$(CONFD)/pv-forward.conf was changed; left in place"; \
+	fi
 
 clean:
 	rm -rf $(B)

@@ -29,6 +29,7 @@
 #include "log.h"
 #include "relay.h"
 #include "setup.h"
+#include "slurm_release.h"
 #include "state.h"
 
 #define PROGNAME "pv-forwarder"
@@ -428,7 +429,10 @@ int main(int argc, char **argv)
 		return EXIT_OK;
 	}
 	if (a.mode == PVF_MODE_VERSION) {
-		printf("%s %s\n", PROGNAME, PV_FORWARD_VERSION);
+		/* The plugin of the same build logs the same at load. */
+		char rel[16];
+		printf("%s %s (built for Slurm %s)\n", PROGNAME, PV_FORWARD_VERSION,
+		       slurm_release(rel, sizeof rel));
 		return EXIT_OK;
 	}
 	log_init(PROGNAME, a.debug);

@@ -38,6 +38,7 @@
 #include "launch.h"
 #include "numparse.h"
 #include "site_args.h"
+#include "slurm_release.h"
 #include "sockpath.h"
 
 SPANK_PLUGIN(pv_forward, 1);
@@ -69,6 +70,7 @@ static struct {
 	uint16_t lport;
 	int lifeline;         /* write end, close-on-exec; -1 */
 	int job_line_sent;
+	int build_said;       /* srun: say_build() done */
 	char salloc_prev_job[32];   /* SLURM_JOB_ID before salloc's allocation */
 } st = { .lifeline = -1 };
 
@@ -101,6 +103,17 @@ static const char *program(void)
 	return program_invocation_short_name ? program_invocation_short_name : "";
 }
 
+/* Which build this is, at debug level: the loader refuses a plugin of another Slurm
+ * major.minor, and a site upgrading both wants to see which one loaded.  slurmd and
+ * slurmstepd log it from init; srun from local_user_init, because its -v options take
+ * effect only after init and init_post_opt have run. */
+static void say_build(void)
+{
+	char rel[16];
+	slurm_debug("pv-forward: pv_forward.so %s, built for Slurm %s", PV_FORWARD_VERSION,
+		    slurm_release(rel, sizeof rel));
+}
+
 int slurm_spank_init(spank_t sp, int ac, char **av)
 {
 	spank_context_t ctx = spank_context();
@@ -109,6 +122,8 @@ int slurm_spank_init(spank_t sp, int ac, char **av)
 	if (ctx != S_CTX_LOCAL && ctx != S_CTX_ALLOCATOR && ctx != S_CTX_REMOTE &&
 	    ctx != S_CTX_SLURMD)
 		return 0;
+	if (ctx == S_CTX_SLURMD || ctx == S_CTX_REMOTE)
+		say_build();
 
 	site_args_init(&site);
 	site_ok = site_args_parse(&site, ac, av) == 0;
@@ -347,7 +362,13 @@ int slurm_spank_local_user_init(spank_t sp, int ac, char **av)
 
 	(void)ac;
 	(void)av;
-	if (spank_context() != S_CTX_LOCAL || st.lifeline < 0 || st.job_line_sent)
+	if (spank_context() != S_CTX_LOCAL)
+		return 0;
+	if (!st.build_said) {
+		st.build_said = 1;
+		say_build();
+	}
+	if (st.lifeline < 0 || st.job_line_sent)
 		return 0;
 	st.job_line_sent = 1;   /* once, not per het-job component */
 	format_pair(to, sizeof(to), st.dest.host, st.dest.port);

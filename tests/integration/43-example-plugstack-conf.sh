@@ -4,9 +4,12 @@
 #  1. installed the way `make install` does it (sed @PLUGINDIR@ -> the plugin's directory) into
 #     the bed's plugstack.conf.d/ and included from plugstack.conf the way Debian's
 #     /etc/slurm/plugstack.conf does (`include .../plugstack.conf.d/*.conf`): the file has
-#     exactly one active line, `required PLUGINDIR/pv_forward.so`; with it plain jobs run and
+#     exactly one active line, `optional PLUGINDIR/pv_forward.so`; with it plain jobs run and
 #     `srun --pv-forward` works. In the bed the programs are not where `make install` puts
 #     them, so that line gets forwarder=, exec= and advertise=login appended - nothing else.
+#  1b. what the file says of a node without the plugin (PLUGINDIR names a directory without
+#     it): with the shipped `optional` line plain jobs run and --pv-forward is an unknown
+#     option; with the commented `required` form every srun fails.
 #  2. every line of the file's "Examples:" works as written (uncommented; advertise= names the
 #     bed's login node instead of the site's login1-ib): the plugin accepts its arguments and
 #     they take effect - ports=40000-40999 gives a port in that range, allow= lets desktop
@@ -24,10 +27,14 @@ bedargs="forwarder=$TB_FORWARDER exec=$TB_EXEC_HELPER advertise=login"
 mkdir -p "$confd"
 
 tb_step "installed as make install does, included from plugstack.conf"
-sed "s|@PLUGINDIR@|$TB_BIN|g" "$src" >"$conf"   # the Makefile's install rule
+# the Makefile's install rule
+install_conf() { sed -e "s|@PLUGINDIR@|$1|g" -e "s|@FORWARDER@|$TB_FORWARDER|g" \
+    -e "s|@EXEC_HELPER@|$TB_EXEC_HELPER|g" "$src" >"$conf"; }
+install_conf "$TB_BIN"
 active=$(grep -Ev '^[[:space:]]*(#|$)' "$conf" || true)
-pt_check_eq "required $TB_BIN/pv_forward.so" "$active" "the file's only active line"
-sed -i "s|^required $TB_BIN/pv_forward.so\$|& $bedargs|" "$conf"
+pt_check_eq "optional $TB_BIN/pv_forward.so" "$active" "the file's only active line"
+pt_check_match "^# required $TB_BIN/pv_forward.so\$" "$(cat "$conf")" "the required form, commented out"
+sed -i "s|^optional $TB_BIN/pv_forward.so\$|& $bedargs|" "$conf"
 chmod 0644 "$conf"
 echo "include $confd/*.conf" >"$TB_PLUGSTACK"
 echo "plugstack.conf: $(cat "$TB_PLUGSTACK")"
@@ -44,6 +51,25 @@ echo "$out" | sed 's/^/    | /'
 pt_check_match "$(pt_plugin_line_re "desktop:$port")" "$out" "the plugin's line"
 pt_check_match '^hello-through-conf$' "$out" "a task reached desktop through the forwarder"
 pt_wait_no_forwarder 10 || pt_bad "forwarder left after srun: $(pt_forwarder_info)"
+
+tb_step "a node without the plugin: optional as shipped, then the required form"
+install_conf "$TB_DIR/no-plugin-here"
+out=$(tb_user srun -N2 --mpi=none hostname 2>"$PT_DIR/missing.err") ||
+    pt_bad "optional, plugin missing: srun -N2 hostname failed: $out $(cat "$PT_DIR/missing.err")"
+pt_check_eq "compute1
+compute2" "$(sort <<<"$out")" "optional, plugin missing: plain srun -N2 hostname"
+# srun says so on stderr (the man page and README quote it) and goes on
+sed 's/^/    | /' "$PT_DIR/missing.err"
+pt_check_match "^srun: error: spank: $TB_DIR/no-plugin-here/pv_forward\.so: Dlopen of plugin file failed\$" \
+    "$(cat "$PT_DIR/missing.err")" "optional, plugin missing: srun's message"
+out=$(tb_user srun --pv-forward=desktop:11111 true 2>&1) && pt_bad "optional, plugin missing: --pv-forward accepted"
+pt_check_match "unrecognized option '--pv-forward" "$out" "optional, plugin missing: --pv-forward is an unknown option"
+sed -i 's|^optional \(.*\)$|# &|; s|^# required |required |' "$conf"
+pt_check_eq "required $TB_DIR/no-plugin-here/pv_forward.so" "$(grep -Ev '^[[:space:]]*(#|$)' "$conf")" \
+    "the required form uncommented, the only active line"
+out=$(tb_user srun --mpi=none true 2>&1) && pt_bad "required, plugin missing: srun true succeeded"
+echo "$out" | sed 's/^/    | /'
+pt_check_match 'spank' "$out" "required, plugin missing: srun names the plugin stack"
 
 # example LINE   one uncommented "Examples:" line as the whole plugstack.conf
 example() {
