@@ -7,7 +7,8 @@
 #   1. the NAT: login -> desktop:PORT fails, desktop -> login's sshd works; the direct form
 #      (--pv-forward=desktop:PORT) does not get through: the forwarder holds, then gives up;
 #      a loopback destination (localhost:PORT) gets one warning pointing to the socket form
-#   2. the socket form relays a real pvserver session to a real pvpython client (962 points)
+#   2. the socket form relays a real pvserver session to a real pvpython client (962 points),
+#      from srun and from sbatch (examples/pvserver.sbatch)
 #   3. pv-forwarder --list shows the socket's path as the destination
 #   4. the desktop's ssh killed mid-session: the relayed connection is closed, the forwarder
 #      and the job live on; a new connection is held and closed; srun then says the socket is
@@ -86,6 +87,19 @@ pt_check_eq "Connection URL: csrc://login:$PT_LPORT" "$(grep -o 'Connection URL:
     "srun1: pvserver connected to the forwarder"
 pt_client_check c1 30 || pt_show srun1
 pt_wait_no_forwarder 10 || pt_bad "srun1: forwarder left after srun ended"
+
+tb_step "2b. the same as a batch job: sbatch --pv-forward=~ pvserver.sbatch"
+pt_client_start c1b "$cport" 90        # the same port: ssh -R s1 still forwards to it
+pt_bg login sb1 60 sbatch --pv-forward='~' pvserver.sbatch
+pt_bg_wait sb1 60 || tb_fail "sbatch did not return"
+pt_check_eq 0 "$PT_RC" "sb1: sbatch's exit status"
+pt_check_match "$(pt_plugin_line_re "$SOCK")" "$(pt_err sb1)" "sb1: sbatch's plugin line names the socket"
+jobid=$(pt_out sb1 | sed -n 's/^Submitted batch job \([0-9]*\)$/\1/p')
+[ -n "$jobid" ] || tb_fail "sb1: no job id"
+state=$(tb_wait_job "$jobid" 120) || pt_bad "sb1: job $jobid still $(tb_job_state "$jobid") after 120 s"
+pt_check_eq COMPLETED "${state:-?}" "sb1: state of job $jobid"
+pt_client_check c1b 30 || true
+pt_wait_no_forwarder 30 || pt_bad "sb1: forwarder left after job $jobid ended"
 
 # ---------------------------------------------------------------- 3. --list
 tb_step "3. a job's forwarder to the socket in pv-forwarder --list"
