@@ -166,7 +166,7 @@ pt_bg login srun2 150 srun --pv-forward='~' pvserver --reverse-connection
 pt_wait_plugin_line srun2 "$SOCK" 20 || { pt_show srun2; tb_fail "srun2: no plugin line"; }
 pt_check_match "pv-forward: nothing listens on $SOCK yet; on your desktop run ssh -o ExitOnForwardFailure=yes -R $SOCK:localhost:11111 login" \
     "$(pt_err srun2)" "srun2: says what to run on the desktop"
-sb__held() { sb_fwd_log | grep -q "$SOCK not reachable (no socket at '$SOCK' yet"; }
+sb__held() { grep -q "$SOCK not reachable (no socket at '$SOCK' yet" <<<"$(sb_fwd_log)"; }
 tb_wait 30 "the forwarder holding pvserver's connection" sb__held || { pt_show srun2; tb_fail "no hold in the forwarder's log"; }
 held_ms=$(( $(pt_ms) - t0 ))
 sb_ssh_start s3 "$SOCK" "$cport"
