@@ -7,7 +7,8 @@
 #   1. the NAT: login -> desktop:PORT fails, desktop -> login's sshd works; the direct form
 #      (--pv-forward=desktop:PORT) does not get through: the forwarder holds, then gives up;
 #      a loopback destination (localhost:PORT) gets one warning pointing to the socket form
-#   2. the socket form relays a real pvserver session to a real pvpython client (962 points)
+#   2. the socket form relays a real pvserver session to a real pvpython client (962 points),
+#      from srun and from sbatch (examples/pvserver.sbatch)
 #   3. pv-forwarder --list shows the socket's path as the destination
 #   4. the desktop's ssh killed mid-session: the relayed connection is closed, the forwarder
 #      and the job live on; a new connection is held and closed; srun then says the socket is
@@ -87,6 +88,19 @@ pt_check_eq "Connection URL: csrc://login:$PT_LPORT" "$(grep -o 'Connection URL:
 pt_client_check c1 30 || pt_show srun1
 pt_wait_no_forwarder 10 || pt_bad "srun1: forwarder left after srun ended"
 
+tb_step "2b. the same as a batch job: sbatch --pv-forward=~ pvserver.sbatch"
+pt_client_start c1b "$cport" 90        # the same port: ssh -R s1 still forwards to it
+pt_bg login sb1 60 sbatch --pv-forward='~' pvserver.sbatch
+pt_bg_wait sb1 60 || tb_fail "sbatch did not return"
+pt_check_eq 0 "$PT_RC" "sb1: sbatch's exit status"
+pt_check_match "$(pt_plugin_line_re "$SOCK")" "$(pt_err sb1)" "sb1: sbatch's plugin line names the socket"
+jobid=$(pt_out sb1 | sed -n 's/^Submitted batch job \([0-9]*\)$/\1/p')
+[ -n "$jobid" ] || tb_fail "sb1: no job id"
+state=$(tb_wait_job "$jobid" 120) || pt_bad "sb1: job $jobid still $(tb_job_state "$jobid") after 120 s"
+pt_check_eq COMPLETED "${state:-?}" "sb1: state of job $jobid"
+pt_client_check c1b 30 || true
+pt_wait_no_forwarder 30 || pt_bad "sb1: forwarder left after job $jobid ended"
+
 # ---------------------------------------------------------------- 3. --list
 tb_step "3. a job's forwarder to the socket in pv-forwarder --list"
 # From here on the desktop's end is the nattest server (the ParaView client has ended).
@@ -152,7 +166,7 @@ pt_bg login srun2 150 srun --pv-forward='~' pvserver --reverse-connection
 pt_wait_plugin_line srun2 "$SOCK" 20 || { pt_show srun2; tb_fail "srun2: no plugin line"; }
 pt_check_match "pv-forward: nothing listens on $SOCK yet; on your desktop run ssh -o ExitOnForwardFailure=yes -R $SOCK:localhost:11111 login" \
     "$(pt_err srun2)" "srun2: says what to run on the desktop"
-sb__held() { sb_fwd_log | grep -q "$SOCK not reachable (no socket at '$SOCK' yet"; }
+sb__held() { grep -q "$SOCK not reachable (no socket at '$SOCK' yet" <<<"$(sb_fwd_log)"; }
 tb_wait 30 "the forwarder holding pvserver's connection" sb__held || { pt_show srun2; tb_fail "no hold in the forwarder's log"; }
 held_ms=$(( $(pt_ms) - t0 ))
 sb_ssh_start s3 "$SOCK" "$cport"

@@ -79,7 +79,7 @@ tb_step "e. another user's socket appears after submission"
 late=$SHARED/late.sock
 pt_bg login e 60 srun -w compute1 --pv-forward="$late" sh -c \
     'exec python3 "$0" ping --host "$PV_FORWARD_HOST" --port "$PV_FORWARD_PORT"' "$TB_USER_DIR/nattest.py"
-sb__held() { sb_fwd_log | grep -q "$1 not reachable"; }
+sb__held() { grep -q "$1 not reachable" <<<"$(sb_fwd_log)"; }
 tb_wait 30 "the forwarder holding the connection" sb__held "$late" || { pt_show e; tb_fail "no hold"; }
 t0=$(pt_ms)
 sb_other_listen oe "$late"

@@ -97,7 +97,7 @@ EOF
 }
 
 sb__sock_listening() {   # PATH: a Unix socket listening at PATH (sshd's, in login's namespace)
-    [ -S "$1" ] && nsenter --net="$(tb_ns_path login)" ss -Hxl 2>/dev/null | grep -qF " $1 "
+    [ -S "$1" ] && grep -qF -- " $1 " <<<"$(nsenter --net="$(tb_ns_path login)" ss -Hxl 2>/dev/null)"
 }
 
 # sb_ssh_start NAME SOCKET PORT   ssh -R from desktop; waits for sshd's socket; sets SB_SSH_PID
