@@ -6,6 +6,7 @@
 #   make install       PREFIX=/usr/local DESTDIR= PLUGINDIR=(Slurm's) SYSCONFDIR=/etc
 #   make uninstall     the same variables
 #   make check-man     the man pages render without warnings and match --help (no root)
+#   make check-spec    the RPM spec parses and pins each Slurm release; rpmlint (no root)
 #   make check-install make install after a default build installs what it built (no root)
 #   make check-package RELEASES="bookworm trixie sid": the .deb per release, installed
 #                      and used in that release's root (root; scripts/check-package)
@@ -80,7 +81,7 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
-.PHONY: all check check-unit check-integration check-matrix check-man check-install \
+.PHONY: all check check-unit check-integration check-matrix check-man check-spec check-install \
 	check-package install uninstall clean demo bench deps fuzz
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
@@ -123,6 +124,9 @@ check-integration: all
 check-man: $(B)/pv-forwarder
 	tests/check-man $(B)/pv-forwarder man
 
+check-spec:
+	tests/check-spec
+
 # A private build in /tmp, installed into a DESTDIR with PREFIX=/usr; no root.
 check-install:
 	tests/check-install
@@ -131,6 +135,7 @@ check: deps
 	$(MAKE) all $(B)/check_unit
 	$(B)/check_unit
 	tests/check-man $(B)/pv-forwarder man
+	tests/check-spec
 	tests/check-install
 	tests/run-integration
 
