@@ -26,77 +26,7 @@ ACCOUNT=pvtestacct
 
 # pvsc_argv FILE NAME=VALUE...   check the file (exit 1 with the reasons) and print the command's
 #   argv, one argument a line, with the defaults and the given NAME=VALUE substituted
-pvsc_argv() {
-    python3 - "$@" <<'PY'
-import re, sys
-import xml.etree.ElementTree as ET
-
-path, overrides = sys.argv[1], dict(a.split("=", 1) for a in sys.argv[2:])
-errors = []
-def need(cond, what):
-    if not cond:
-        errors.append(what)
-    return cond
-
-root = ET.parse(path).getroot()
-need(root.tag == "Servers", "root element is <%s>" % root.tag)
-servers = root.findall("Server")
-need(len(servers) == 1, "%d <Server> elements, expected 1" % len(servers))
-srv = servers[0]
-m = re.fullmatch(r"csrc://localhost:(\d+)", srv.get("resource", ""))
-need(m, "resource %r is not csrc://localhost:PORT" % srv.get("resource"))
-start = srv.find("CommandStartup")
-need(start is not None, "no <CommandStartup>")
-opts = {}
-for o in start.findall("Options/Option"):
-    kids = list(o)
-    need(o.get("name") and o.get("label"), "an option without name or label")
-    need(len(kids) == 1 and kids[0].get("default") is not None, "option %s: no default" % o.get("name"))
-    opts[o.get("name")] = kids[0].get("default")
-for must in ("LOGIN", "HOME_ON_LOGIN", "PV_SERVER_PORT", "ACCOUNT", "PARTITION", "NODES"):
-    need(must in opts, "no option %s" % must)
-if m and "PV_SERVER_PORT" in opts:
-    need(m.group(1) == opts["PV_SERVER_PORT"], "resource port differs from PV_SERVER_PORT's default")
-text = open(path).read()
-for must in ("LOGIN", "HOME_ON_LOGIN", "ACCOUNT", "PARTITION", "NODES"):
-    need(re.search(r"^\s+%s\s+\S" % must, text, re.M), "the comment does not explain %s" % must)
-cmd = start.find("Command")
-need(cmd is not None and cmd.get("exec") == "ssh", "the command is not ssh")
-args = [a.get("value") for a in cmd.findall("Arguments/Argument")]
-predefined = {"PV_SERVER_PORT", "PV_CLIENT_HOST", "PV_CONNECT_ID", "PV_SERVER_HOST", "PV_VERSION",
-              "PV_USERNAME", "PV_APPLICATION_DIR"}
-used = set()
-for a in args:
-    for v in re.findall(r"\$([A-Za-z_][A-Za-z0-9_]*)\$", a or ""):
-        used.add(v)
-        need(v in opts or v in predefined, "argument %r uses $%s$, not declared" % (a, v))
-for o in opts:
-    need(o in used, "option %s is never used" % o)
-need(args[:4] == ["-o", "BatchMode=yes", "-o", "ExitOnForwardFailure=yes"],
-     "the command does not start with -o BatchMode=yes -o ExitOnForwardFailure=yes")
-sock = None
-if len(args) > 7 and args[4] == "-R":
-    mm = re.fullmatch(r"(/.+|\$HOME_ON_LOGIN\$/.+):localhost:\$PV_SERVER_PORT\$", args[5])
-    if need(mm, "-R %r is not SOCK:localhost:$PV_SERVER_PORT$" % args[5]):
-        sock = mm.group(1)
-    need(args[6] == "$LOGIN$" and args[7] == "srun", "-R ... is not followed by $LOGIN$ srun")
-else:
-    need(False, "no -R SOCK:localhost:$PV_SERVER_PORT$ $LOGIN$ srun")
-if sock:
-    need("--pv-forward=" + sock in args, "srun's --pv-forward is not the socket of -R (%s)" % sock)
-    need(args[-4:] == [";", "rm", "-f", sock], "the command does not end with ; rm -f %s" % sock)
-    need(["pvserver", "--reverse-connection"] == args[-6:-4], "no pvserver --reverse-connection")
-for k in overrides:
-    need(k in opts, "override %s: no such option" % k)
-if errors:
-    for e in errors:
-        print("pvsc: " + e, file=sys.stderr)
-    sys.exit(1)
-values = dict(opts, **overrides)
-for a in ["ssh"] + args:
-    print(re.sub(r"\$([A-Za-z_][A-Za-z0-9_]*)\$", lambda mm: values[mm.group(1)], a))
-PY
-}
+pvsc_argv() { python3 "$TB_ROOT/tests/lib/pvsc.py" "$1" ssh "${@:2}"; }
 
 tb_step "examples/paraview-ssh.pvsc parses and is consistent"
 pvsc_argv "$PVSC" >/dev/null || tb_fail "examples/paraview-ssh.pvsc: see the pvsc: lines above"
