@@ -33,11 +33,12 @@ echo "job $job, forwarder $fwd, control port login:$ctl"
 
 tb_step "out of descriptors with a control connection waiting"
 read -r soft hard < <(awk '/^Max open files/ { print $4, $5 }' "/proc/$fwd/limits")
-low=0
-while [ -e "/proc/$fwd/fd/$low" ]; do low=$((low + 1)); done
-as_user prlimit --pid "$fwd" --nofile="$low:$hard" || tb_fail "prlimit --nofile=$low:$hard on $fwd failed"
+# Limit 0: no new descriptor at all.  The lowest free descriptor seen at one instant is not
+# enough: a descriptor the forwarder holds only briefly (a slurmctld RPC, /proc/PID/io) may be
+# open at that instant and free a moment later, and accept() would then succeed.
+as_user prlimit --pid "$fwd" --nofile="0:$hard" || tb_fail "prlimit --nofile=0:$hard on $fwd failed"
 tb_on_down "as_user prlimit --pid $fwd --nofile=$soft:$hard 2>/dev/null || true"
-echo "forwarder $fwd: descriptor limit $low (was $soft)"
+echo "forwarder $fwd: descriptor limit 0 (was $soft), $(ls "/proc/$fwd/fd" | wc -l) open"
 tb_bg compute1 --user "$PT_DIR/ctl.probe" python3 "$PT_DIR/probe.py" login "$ctl" "HELLO $job x" "" 15 >/dev/null
 tb_wait 10 "the probe connected (backlog)" probe_connected
 c0=$(cpu_ticks "$fwd")
