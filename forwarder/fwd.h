@@ -1,28 +1,30 @@
-/* fwd.h - the running forwarder, as main.c sets it up; what job.c (binding
- * to a Slurm job) plugs into:
- *   fwd_listener() + listener_set_allowed()  the job's nodes may connect
- *   fwd_set_lifeline_ops()                   its own handling of "JOB <id>"
- *                                            and of the starter going away
- *   fwd_exit()                               the job ended: close and exit
+/* fwd.h - the running forwarder: the event loop, the signals, the exit and
+ * the default lifeline handling.  main.c owns the command line, detaching
+ * and the pidfile, and calls, in this order:
+ *   fwd_new()       before the ready line: loop, listener, signals, lifeline
+ *   fwd_job_host()  what a --slurm-job forwarder's job.c plugs into
+ *   fwd_run()       the loop, until fwd's exit (signal, lifeline EOF, job end)
+ *   fwd_free()      after job_free(): the job's events live on fwd's loop
  * Everything runs in the one event-loop thread. */
 #ifndef PVF_FWD_H
 #define PVF_FWD_H
 
-struct event_base;
-struct listener;
-struct lifeline_ops;
-struct fwd;
+#include <stddef.h>
 
-struct event_base *fwd_base(struct fwd *f);
-struct listener *fwd_listener(struct fwd *f);
-/* Replaces the default lifeline handling (remember the job id; exit 0 on
- * EOF).  No-op without --lifeline-fd. */
-void fwd_set_lifeline_ops(struct fwd *f, const struct lifeline_ops *ops);
-/* The last job id: --job-id, or the last "JOB <id>" line; 0 when unknown. */
-unsigned long fwd_job_id(const struct fwd *f);
-/* Stops accepting, closes every connection (why goes into their log lines),
- * and makes main() return code once the loop is left.  The first call
- * counts; later ones are ignored. */
-void fwd_exit(struct fwd *f, int code, const char *why);
+struct fwd;
+struct job_host;
+struct jobargs;
+struct setup;
+
+/* The loop, the listener with st's sockets, the signals (SIGTERM/SIGINT
+ * exit 0, SIGUSR1 logs the stats, SIGHUP is ignored) and, with
+ * --lifeline-fd, the lifeline (EOF: exit 0).  0 with *fp set, or an exit
+ * code with the reason in err. */
+int fwd_new(struct fwd **fp, const struct jobargs *a, struct setup *st, char *err, size_t errlen);
+/* Fills h: the loop, the listener, the exit and the lifeline hook. */
+void fwd_job_host(struct fwd *f, struct job_host *h);
+/* Runs the loop; the exit code given to the exit that ended it. */
+int fwd_run(struct fwd *f);
+void fwd_free(struct fwd *f);
 
 #endif

@@ -1,5 +1,6 @@
-/* main.c - pv-forwarder: command line, start-up, detaching, signals, and
- * the event loop.  Two modes, one data path (listener.c, relay.c):
+/* main.c - pv-forwarder: command line, start-up, detaching, the pidfile;
+ * the running forwarder is fwd.c.  Two modes, one data path (listener.c,
+ * relay.c):
  *   portfwd mode  -c FILE: portfwd's configuration file
  *   job mode      --job --to HOST:PORT ...: what the SPANK plugin starts
  *                 (DESIGN.md: ready-fd and lifeline protocols) */
@@ -17,17 +18,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <event2/event.h>
-
 #include "config.h"
 #include "fwd.h"
 #include "hostport.h"
 #include "job.h"
 #include "jobargs.h"
-#include "lifeline.h"
-#include "listener.h"
 #include "log.h"
-#include "relay.h"
 #include "setup.h"
 #include "slurm_release.h"
 #include "state.h"
@@ -100,20 +96,11 @@ static const char usage_text[] =
 "Exit status: %d success; %d failure while running (bind, resolve, ...);\n"
 "             %d bad command line or configuration file, or started as root.\n";
 
-struct fwd {
-	struct event_base *base;
-	struct listener *l;
-	struct lifeline *ll;
-	struct event *sig[4];
-	int exiting, exit_code;
-	unsigned long job_id;
-};
 
 /* Start-up reporting: the --ready-fd (job mode) and the pipe a detaching
  * parent waits on.  -1 once used. */
 static int ready_fd = -1, detach_fd = -1;
 static char pidfile_path[PATH_MAX];
-static struct job *job;     /* --slurm-job: job.c */
 
 /* Reports a start-up failure on the ready pipe too, then exits. */
 static void startup_fail(int code, const char *fmt, ...)
@@ -134,60 +121,6 @@ static void startup_fail(int code, const char *fmt, ...)
 		ready_fd = -1;
 	}
 	fatal(code, "%s", msg);
-}
-
-/* ---- what job.c plugs into (fwd.h) */
-
-struct event_base *fwd_base(struct fwd *f) { return f->base; }
-struct listener *fwd_listener(struct fwd *f) { return f->l; }
-unsigned long fwd_job_id(const struct fwd *f) { return f->job_id; }
-
-void fwd_set_lifeline_ops(struct fwd *f, const struct lifeline_ops *ops)
-{
-	if (f->ll)
-		lifeline_set_ops(f->ll, ops);
-}
-
-void fwd_exit(struct fwd *f, int code, const char *why)
-{
-	if (f->exiting)
-		return;
-	f->exiting = 1;
-	f->exit_code = code;
-	char reason[160];
-	snprintf(reason, sizeof reason, "shutting down (%s)", why);
-	info("exiting: %s", why);
-	listener_stop(f->l, reason);
-	event_base_loopexit(f->base, NULL);
-}
-
-/* ---- default lifeline handling: remember the job, exit when the starter goes */
-
-static void on_lifeline_job(unsigned long job_id, void *arg)
-{
-	struct fwd *f = arg;
-	f->job_id = job_id;
-}
-
-static void on_lifeline_eof(void *arg)
-{
-	fwd_exit(arg, EXIT_OK, "lifeline closed (the starting process is gone)");
-}
-
-static void on_signal(evutil_socket_t sig, short what, void *arg)
-{
-	struct fwd *f = arg;
-	(void)what;
-	switch (sig) {
-	case SIGUSR1:
-		listener_log_stats(f->l);
-		break;
-	case SIGHUP:
-		info("SIGHUP ignored (no reload; restart to read the configuration again)");
-		break;
-	default:
-		fwd_exit(f, EXIT_OK, sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	}
 }
 
 /* ---- start-up helpers */
@@ -329,36 +262,13 @@ static void stdio_to_devnull(void)
 		close(fd);
 }
 
-/* libevent's own warnings go to our log, not to a stderr that may be /dev/null. */
-static void on_libevent_log(int severity, const char *msg)
+static int run(const struct jobargs *a, struct setup *st, struct job *job)
 {
-	if (severity >= EVENT_LOG_ERR)
-		error("libevent: %s", msg);
-	else
-		debug("libevent: %s", msg);
-}
-
-static int run(const struct jobargs *a, struct setup *st)
-{
-	struct fwd f = { .job_id = a->job_id };
+	struct fwd *f;
 	char err[256];
-	static const int sigs[] = { SIGTERM, SIGINT, SIGUSR1, SIGHUP };
-
-	event_set_log_callback(on_libevent_log);
-	if (!(f.base = event_base_new()) || !(f.l = listener_new(f.base, a->max_conns)))
-		startup_fail(EXIT_RUNTIME, "cannot set up the event loop");
-	if (setup_install(st, f.l, err, sizeof err) < 0)
-		startup_fail(EXIT_RUNTIME, "%s", err);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		if (!(f.sig[i] = evsignal_new(f.base, sigs[i], on_signal, &f)) ||
-		    event_add(f.sig[i], NULL) < 0)
-			startup_fail(EXIT_RUNTIME, "cannot watch signal %d", sigs[i]);
-	if (a->lifeline_fd >= 0) {
-		struct lifeline_ops ops = { on_lifeline_job, on_lifeline_eof, &f };
-		if (!(f.ll = lifeline_new(f.base, a->lifeline_fd, &ops)))
-			startup_fail(EXIT_USAGE, "--lifeline-fd: cannot watch it (%s); it must be the read end of a pipe",
-				     strerror(errno));
-	}
+	int rc = fwd_new(&f, a, st, err, sizeof err);
+	if (rc != 0)
+		startup_fail(rc, "%s", err);
 	if (a->pidfile)
 		write_pidfile(a->pidfile);
 
@@ -369,9 +279,13 @@ static int run(const struct jobargs *a, struct setup *st)
 			debug("chdir /: %s", strerror(errno));
 	}
 	/* job.c, binding to the Slurm job: it replaces the lifeline handling,
-	 * allows the job's nodes and ends everything with fwd_exit(). */
-	if (job && job_start(job, &f, err, sizeof err) < 0)
-		startup_fail(EXIT_RUNTIME, "%s", err);
+	 * allows the job's nodes and ends everything through the host's exit. */
+	if (job) {
+		struct job_host host;
+		fwd_job_host(f, &host);
+		if (job_start(job, &host, err, sizeof err) < 0)
+			startup_fail(EXIT_RUNTIME, "%s", err);
+	}
 	for (size_t i = 0; i < st->nsocks; i++)
 		info("listening on %s%s", st->socks[i].name,
 		     a->mode == PVF_MODE_JOB ? "" : " (portfwd)");
@@ -398,23 +312,19 @@ static int run(const struct jobargs *a, struct setup *st)
 		detach_fd = -1;
 	}
 
-	event_base_dispatch(f.base);
+	rc = fwd_run(f);
 
 	job_free(job);
-	job = NULL;
-	listener_free(f.l);
-	lifeline_free(f.ll);
-	for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++)
-		event_free(f.sig[i]);
-	event_base_free(f.base);
+	fwd_free(f);
 	remove_pidfile();
-	return f.exit_code;
+	return rc;
 }
 
 int main(int argc, char **argv)
 {
 	struct jobargs a;
 	struct setup st;
+	struct job *job = NULL;     /* --slurm-job: job.c */
 	char err[600];
 	int rc;
 
@@ -465,7 +375,7 @@ int main(int argc, char **argv)
 
 	if (!a.foreground)
 		detach();
-	rc = run(&a, &st);
+	rc = run(&a, &st, job);
 	setup_free(&st);
 	jobargs_free(&a);
 	return rc;

@@ -381,6 +381,24 @@ int slurmjob_load_user(struct slurmjob *sj, uint32_t uid, uint64_t tag, sj_fn fn
 	return enqueue(sj, q);
 }
 
+static int ctld_load(void *impl, uint32_t id, const char *prev_nodes, uint64_t tag,
+		     sj_fn fn, void *arg)
+{
+	return slurmjob_load(impl, id, prev_nodes, tag, fn, arg);
+}
+
+static int ctld_load_user(void *impl, uint32_t uid, uint64_t tag, sj_fn fn, void *arg)
+{
+	return slurmjob_load_user(impl, uid, tag, fn, arg);
+}
+
+void slurmjob_ctld(struct slurmjob *sj, struct ctld *out)
+{
+	out->load = ctld_load;
+	out->load_user = ctld_load_user;
+	out->impl = sj;
+}
+
 unsigned slurmjob_busy(const struct slurmjob *sj)
 {
 	return sj->busy;

@@ -19,43 +19,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "jobrules.h"
-#include "netaddr.h"
+#include "ctld.h"
 
 struct event_base;
 struct slurmjob;
 
-enum sj_rc {
-	SJ_OK = 0,
-	SJ_UNKNOWN,    /* slurmctld does not know the job (never was, or purged) */
-	SJ_ERROR,      /* the RPC failed (slurmctld down or restarting, ...) */
-};
-
-struct sj_answer {
-	enum sj_rc rc;
-	char error[200];           /* SJ_UNKNOWN / SJ_ERROR: slurm_strerror() */
-	struct jobrec *recs;       /* SJ_OK */
-	size_t nrecs;
-	/* slurmjob_load() only: */
-	uint32_t asked;            /* the id asked for */
-	uint32_t bound;            /* its binding id (the het leader, else asked) */
-	char *nodes;               /* the active records' node lists, joined with ','
-				      (NULL when none) */
-	int resolved;              /* 1: addrs holds nodes' addresses; 0: nodes equals
-				      the prev_nodes given (not resolved again) or "" */
-	struct cidr *addrs;        /* one /32 or /128 per address */
-	size_t naddrs;
-	char unresolved[256];      /* node names without an address, "" when none */
-	/* slurmjob_load_user() only: the names this host may go by for
-	 * alloc_node (gethostname, and the reverse lookups and literals of
-	 * its interfaces' addresses; found once, at the first question) */
-	char (*hosts)[JOBREC_HOST_MAX];
-	size_t nhosts;
-	unsigned rpcs;             /* slurmctld RPCs this answer took */
-	uint64_t tag;              /* as given to slurmjob_load*() */
-};
-
-typedef void (*sj_fn)(const struct sj_answer *a, void *arg);
 
 /* slurm_init(): reads the configuration.  Once, before any thread exists
  * (and before detaching, so that a broken slurm.conf shows up at start). */
@@ -72,6 +40,8 @@ void slurmjob_free(struct slurmjob *sj);
 int slurmjob_load(struct slurmjob *sj, uint32_t id, const char *prev_nodes, uint64_t tag,
 		  sj_fn fn, void *arg);
 int slurmjob_load_user(struct slurmjob *sj, uint32_t uid, uint64_t tag, sj_fn fn, void *arg);
+/* The table the lifetime asks through (ctld.h), served by sj. */
+void slurmjob_ctld(struct slurmjob *sj, struct ctld *out);
 /* Questions asked and not yet answered. */
 unsigned slurmjob_busy(const struct slurmjob *sj);
 /* RPCs sent to slurmctld so far. */
