@@ -10,6 +10,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <fcntl.h>
+#include <unistd.h>
 
 #include <slurm/slurm.h>
 
@@ -895,6 +897,17 @@ START_TEST(salloc_watch_decision)
 }
 END_TEST
 
+/* The lifetime's log lines (stderr) would bury the summary; they are not
+ * what is asserted.  LIFETIME_TEST_LOG=1 keeps them. */
+static void quiet(void)
+{
+	int fd = open("/dev/null", O_WRONLY | O_CLOEXEC);
+	if (fd >= 0 && !getenv("LIFETIME_TEST_LOG"))
+		dup2(fd, 2);
+	if (fd >= 0)
+		close(fd);
+}
+
 Suite *lifetime_suite(void)
 {
 	Suite *s = suite_create("lifetime");
@@ -909,6 +922,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, job_gone_ends);
 	tcase_add_test(t, poll_joins_a_question_in_flight);
 	tcase_add_test(t, lifeline_second_job_ignored);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	t = tcase_create("salloc");
 	tcase_add_test(t, salloc_exit_ends);
@@ -917,6 +931,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, salloc_activity_asks_at_most_once_a_second);
 	tcase_add_test(t, salloc_unreadable_stops_watching);
 	tcase_add_test(t, salloc_failed_allocation_ends);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	t = tcase_create("sbatch");
 	tcase_add_test(t, sbatch_failed_submission_ends);
@@ -930,6 +945,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, sbatch_concurrent_pair_each_its_own);
 	tcase_add_test(t, sbatch_order_wait_backs_off);
 	tcase_add_test(t, sbatch_claimed_job_is_no_candidate);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	t = tcase_create("slurmctld down");
 	tcase_add_test(t, ctld_down_unbound_retries);
@@ -937,6 +953,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, ctld_down_search_asks_again);
 	tcase_add_test(t, ctld_down_bye_ends);
 	tcase_add_test(t, ctld_down_hello_refused);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	t = tcase_create("wrong job");
 	tcase_add_test(t, hello_from_another_job_refused);
@@ -944,12 +961,14 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, hello_other_user_unknown_ended);
 	tcase_add_test(t, hello_when_bound_job_ended);
 	tcase_add_test(t, hello_fresh_nodes_answered_at_once);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	t = tcase_create("parts");
 	tcase_add_test(t, end_causes_of_states);
 	tcase_add_test(t, asks_in_order_with_reasons);
 	tcase_add_test(t, waiters_served_by_later_answers_only);
 	tcase_add_test(t, salloc_watch_decision);
+	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	return s;
 }
