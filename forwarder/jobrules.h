@@ -1,7 +1,7 @@
 /* jobrules.h - the decisions a forwarder makes about Slurm jobs (DESIGN.md,
  * "A forwarder's job and lifetime"), as pure functions: no I/O, no clock, no
  * libslurm calls (slurm.h only for its state constants).  slurmjob.c turns
- * libslurm's job_info_t into struct jobrec; job.c acts on the answers.
+ * libslurm's job_info_t into struct jobrec; lifetime.c acts on the answers.
  *
  *   jobrules_phase()         what a job_state means: waiting for nodes,
  *                            active (its nodes may connect), finished
