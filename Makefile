@@ -76,7 +76,7 @@ EXEC_SRC    := spank/pv_forward_exec.c
 # Pure decision code (no I/O) that the check unit tests link against.
 PURE_SRC    := $(wildcard forwarder/config.c forwarder/jobargs.c forwarder/jobrules.c \
 		forwarder/control_line.c forwarder/staterec.c \
-		forwarder/lifetime.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
+		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
 		forwarder/search.c forwarder/sallocwatch.c \
 		spank/site_args.c spank/dest.c spank/argv_rewrite.c spank/control_proto.c)
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)

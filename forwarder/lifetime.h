@@ -38,6 +38,7 @@
 
 #include "control_line.h"
 #include "ctld.h"
+#include "endcause.h"
 #include "jobargs.h"
 #include "netaddr.h"
 
@@ -61,24 +62,7 @@ enum life_state {
 	LIFE_ENDED,
 };
 
-enum end_cause {
-	END_STARTER_GONE = 0,    /* srun or salloc (or no --starter) exited or was killed */
-	END_JOB_COMPLETED,       /* the bound job finished: COMPLETED */
-	END_JOB_FAILED,          /* FAILED, NODE_FAIL, BOOT_FAIL, OUT_OF_MEMORY */
-	END_JOB_CANCELLED,       /* CANCELLED (scancel) */
-	END_JOB_TIMEOUT,         /* TIMEOUT: the time limit */
-	END_JOB_ENDED,           /* any other end (PREEMPTED, DEADLINE, REVOKED...) */
-	END_JOB_GONE,            /* slurmctld no longer knows the bound job */
-	END_BATCH_DONE,          /* BYE: the batch script ended, no requeue */
-	END_BATCH_CTLD_LOST,     /* BYE while slurmctld did not answer */
-	END_NOT_SUBMITTED,       /* the starter exited and no job was submitted */
-	END_NEVER_STARTED,       /* the candidates went away before one started */
-};
-
 const char *life_state_name(enum life_state s);
-const char *end_cause_name(enum end_cause c);
-/* The cause for a bound job that slurmctld reports finished in job_state. */
-enum end_cause end_cause_of_state(uint32_t job_state);
 
 struct state_peers;
 
