@@ -26,16 +26,6 @@ static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
 	return code;
 }
 
-static int add_service(struct setup *st, struct service *svc)
-{
-	struct service **grown = realloc(st->svcs, (st->nsvcs + 1) * sizeof *grown);
-	if (!grown)
-		return -1;
-	st->svcs = grown;
-	st->svcs[st->nsvcs++] = svc;
-	return 0;
-}
-
 static int add_sock(struct setup *st, int fd, struct service *svc, const struct sockaddr *sa)
 {
 	struct bound_sock *grown = realloc(st->socks, (st->nsocks + 1) * sizeof *grown);
@@ -153,7 +143,7 @@ int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_
 	for (size_t i = 0; i < cfg->nmaps; i++) {
 		const struct fwd_map *map = &cfg->maps[i];
 		struct service *svc = calloc(1, sizeof *svc);
-		if (!svc || add_service(st, svc) < 0) {
+		if (!svc || service_list_add(&st->svcs, svc) < 0) {
 			free(svc);
 			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
 		}
@@ -188,7 +178,7 @@ int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errle
 	st->allow_any = a->nallow == 0 && !a->slurm_job;
 
 	struct service *svc = calloc(1, sizeof *svc);
-	if (!svc || add_service(st, svc) < 0) {
+	if (!svc || service_list_add(&st->svcs, svc) < 0) {
 		free(svc);
 		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
 	}
@@ -239,11 +229,8 @@ int setup_install(struct setup *st, struct listener *l, char *err, size_t errlen
 	listener_allow_any(l, st->allow_any);
 	if (listener_set_fixed_allowed(l, st->allow, st->nallow) < 0)
 		return fail(err, errlen, -1, "out of memory");
-	for (size_t i = 0; i < st->nsvcs; i++) {
-		if (listener_add_service(l, st->svcs[i]) < 0)
-			return fail(err, errlen, -1, "out of memory");
-		st->svcs[i] = NULL;    /* the listener's now */
-	}
+	if (listener_take_services(l, &st->svcs) < 0)
+		return fail(err, errlen, -1, "out of memory");
 	for (size_t i = 0; i < st->nsocks; i++) {
 		struct bound_sock *b = &st->socks[i];
 		int fd = b->fd;
@@ -260,9 +247,7 @@ void setup_free(struct setup *st)
 		if (st->socks[i].fd >= 0)
 			close(st->socks[i].fd);
 	free(st->socks);
-	for (size_t i = 0; i < st->nsvcs; i++)
-		service_free(st->svcs[i]);
-	free(st->svcs);
+	service_list_free(&st->svcs);
 	free(st->allow);
 	memset(st, 0, sizeof *st);
 }

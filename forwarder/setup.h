@@ -12,6 +12,7 @@
 #include "jobargs.h"
 #include "listener.h"
 #include "netaddr.h"
+#include "service.h"
 
 struct bound_sock {
 	int fd;                    /* listening, non-blocking, close-on-exec */
@@ -20,8 +21,7 @@ struct bound_sock {
 };
 
 struct setup {
-	struct service **svcs;
-	size_t nsvcs;
+	struct service_list svcs;  /* owned until setup_install() */
 	struct bound_sock *socks;
 	size_t nsocks;
 	int allow_any;             /* no source restriction */
