@@ -1,5 +1,5 @@
 /* pv_forward.c - the SPANK callbacks of pv_forward.so (decisions live in
- * site_args.c, dest.c, argv_rewrite.c; the forwarder start in launch.c).
+ * site_args.c, pvf_value.c, argv_rewrite.c; the forwarder start in launch.c).
  *
  * srun (local), sbatch/salloc (allocator) on the submit host:
  *   init            parse the plugstack arguments, register --pv-forward

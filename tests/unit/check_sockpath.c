@@ -250,7 +250,7 @@ START_TEST(test_dest_loopback)
 END_TEST
 
 /* The forwarder's --to takes the path the plugin passes on. */
-START_TEST(test_jobargs_to_socket)
+START_TEST(test_cmdline_to_socket)
 {
 	struct cmdline a;
 	char err[256];
@@ -402,7 +402,7 @@ Suite *sockpath_suite(void)
 	tcase_add_test(tc, test_judge_peer);
 	tcase_add_test(tc, test_dest_check_socket);
 	tcase_add_test(tc, test_dest_loopback);
-	tcase_add_test(tc, test_jobargs_to_socket);
+	tcase_add_test(tc, test_cmdline_to_socket);
 	tcase_add_test(tc, test_unix_line);
 	tcase_add_test(tc, test_check_fs);
 	suite_add_tcase(s, tc);
