@@ -16,8 +16,8 @@
 
 #include <event2/event.h>
 
-#include "control.h"
-#include "control_line.h"
+#include "ctl_server.h"
+#include "ctlproto.h"
 #include "clock.h"
 #include "fwd.h"
 #include "hostport.h"
@@ -33,7 +33,7 @@
 /* A control request waiting for an answer from slurmctld. */
 struct waiter {
 	struct waiter *next;
-	uint64_t ctl_id;           /* control_reply() */
+	uint64_t ctl_id;           /* ctl_server_reply() */
 	enum ctl_verb verb;
 	uint32_t job_id;           /* as in the request */
 	uint32_t load_id;          /* the load it waits for ... */
@@ -59,7 +59,7 @@ struct job {
 	char token[CTL_TOKEN_LEN + 1];
 	int ctl_fd;
 	unsigned ctl_port;
-	struct control *ctl;
+	struct ctl_server *ctl;
 	struct slurmjob *sj;
 	struct state *st;
 	struct event *poll_ev, *tick_ev;
@@ -129,7 +129,7 @@ static void write_state(struct job *j)
 	listener_stats(fwd_listener(j->f), &ls);
 	r.job = j->bound;
 	snprintf(r.state, sizeof r.state, "%s", state_word(j));
-	snprintf(r.starter, sizeof r.starter, "%s", jobargs_starter_name(j->starter));
+	snprintf(r.starter, sizeof r.starter, "%s", cmdline_starter_name(j->starter));
 	snprintf(r.listen, sizeof r.listen, "%s", j->listen);
 	r.control = j->ctl_port;
 	snprintf(r.dest, sizeof r.dest, "%s", j->dest);
@@ -421,7 +421,7 @@ static void rpc_ok(struct job *j)
 
 static void reply(struct job *j, const struct waiter *w, const char *reason)
 {
-	if (control_reply(j->ctl, w->ctl_id, reason) < 0)
+	if (ctl_server_reply(j->ctl, w->ctl_id, reason) < 0)
 		debug("control: %s for job %" PRIu32 " from %s: the connection is gone",
 		      ctl_verb_name(w->verb), w->job_id, w->peer);
 	else if (reason)
@@ -711,7 +711,7 @@ static void user_answer(struct job *j, const struct sj_answer *a)
 		state_peers_free(&peers);
 		char why[100];
 		snprintf(why, sizeof why, "%s has exited and no job was submitted",
-			 jobargs_starter_name(j->starter));
+			 cmdline_starter_name(j->starter));
 		job_exit(j, j->last_candidates == (size_t)-1 ? why
 			 : "no job of this forwarder is left (cancelled before it started?)");
 		return;
@@ -860,7 +860,7 @@ static void on_lifeline_eof(void *arg)
 		char why[80];
 		snprintf(why, sizeof why, "lifeline closed (%s is gone)",
 			 j->starter == PVF_STARTER_NONE ? "the starting process"
-							: jobargs_starter_name(j->starter));
+							: cmdline_starter_name(j->starter));
 		job_exit(j, why);
 		return;
 	}
@@ -876,11 +876,11 @@ static void on_lifeline_eof(void *arg)
 
 /* ---- set-up */
 
-int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
+int job_prepare(struct job **jp, const struct cmdline *a, unsigned relay_port,
 		char *err, size_t errlen)
 {
 	char token[CTL_TOKEN_LEN + 1] = "";
-	char *t = getenv(JOB_TOKEN_ENV);
+	char *t = getenv(CTL_TOKEN_ENV);
 	int bad_token = 0;
 
 	*jp = NULL;
@@ -891,14 +891,14 @@ int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
 		else
 			bad_token = 1;
 		explicit_bzero(t, len);     /* also out of /proc/PID/environ */
-		unsetenv(JOB_TOKEN_ENV);
+		unsetenv(CTL_TOKEN_ENV);
 	}
 	if (bad_token) {
-		snprintf(err, errlen, "%s is not %d lowercase hex digits", JOB_TOKEN_ENV, CTL_TOKEN_LEN);
+		snprintf(err, errlen, "%s is not %d lowercase hex digits", CTL_TOKEN_ENV, CTL_TOKEN_LEN);
 		return EXIT_USAGE;
 	}
 	if (a->control && !token[0]) {
-		snprintf(err, errlen, "--control needs the token in the environment (%s)", JOB_TOKEN_ENV);
+		snprintf(err, errlen, "--control needs the token in the environment (%s)", CTL_TOKEN_ENV);
 		return EXIT_USAGE;
 	}
 	if (!a->slurm_job)
@@ -926,7 +926,7 @@ int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
 	hostport_format(j->dest, sizeof j->dest, a->to.host, a->to.port);
 	if (gethostname(j->host, sizeof j->host - 1) < 0)
 		j->host[0] = '\0';
-	if (a->control && control_bind(a->listen, &j->ctl_fd, &j->ctl_port, err, errlen) < 0) {
+	if (a->control && ctl_server_bind(a->listen, &j->ctl_fd, &j->ctl_port, err, errlen) < 0) {
 		job_free(j);
 		return EXIT_RUNTIME;
 	}
@@ -950,10 +950,10 @@ int job_start(struct job *j, struct fwd *f, char *err, size_t errlen)
 		return -1;
 	}
 	if (j->ctl_fd >= 0) {
-		struct control_ops ops = { on_request, j };
+		struct ctl_server_ops ops = { on_request, j };
 		int fd = j->ctl_fd;
 		j->ctl_fd = -1;
-		if (!(j->ctl = control_new(j->base, fd, j->token, &ops))) {
+		if (!(j->ctl = ctl_server_new(j->base, fd, j->token, &ops))) {
 			snprintf(err, errlen, "cannot watch the control port");
 			return -1;
 		}
@@ -981,7 +981,7 @@ int job_start(struct job *j, struct fwd *f, char *err, size_t errlen)
 	if (j->ctl_port)
 		info("control port %u (HELLO/BYE from the job's steps)", j->ctl_port);
 	info("slurm: %s%s; user %" PRIu32 ", host %s, session %" PRIu32 "%s%s",
-	     j->starter ? "started by " : "no --starter", jobargs_starter_name(j->starter), j->uid,
+	     j->starter ? "started by " : "no --starter", cmdline_starter_name(j->starter), j->uid,
 	     j->host, j->sid, j->st ? ", state in " : "", state_dir(j->st));
 	write_state(j);
 	if (j->arg_job_id)
@@ -993,7 +993,7 @@ void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	control_free(j->ctl);
+	ctl_server_free(j->ctl);
 	slurmjob_free(j->sj);
 	if (j->submit_lock >= 0)
 		close(j->submit_lock);

@@ -20,10 +20,11 @@
 #include <event2/event.h>
 
 #include "config.h"
+#include "ctlproto.h"
 #include "fwd.h"
 #include "hostport.h"
 #include "job.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "lifeline.h"
 #include "listener.h"
 #include "log.h"
@@ -58,7 +59,7 @@ static const char usage_text[] =
 "                        ssh -R /SOCKET:localhost:PORT; used only while it, and every\n"
 "                        directory above it, is the user's alone and the process\n"
 "                        listening on it runs as the user (checked at every connect)\n"
-"  --listen ADDR         address to listen on (default " JOBARGS_DEFAULT_LISTEN "; [IPv6] allowed)\n"
+"  --listen ADDR         address to listen on (default " CMDLINE_DEFAULT_LISTEN "; [IPv6] allowed)\n"
 "  --ports LO-HI         listen on the first free port of the range (default: ephemeral)\n"
 "  --allow SRC[,SRC...]  sources allowed to connect: address, CIDR block or host name\n"
 "                        (resolved at start; repeatable).  Without --allow and\n"
@@ -126,10 +127,10 @@ static void startup_fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (ready_fd >= 0) {
-		for (char *p = msg; *p; p++)
-			if (*p == '\n')
-				*p = ' ';
-		dprintf(ready_fd, "ERROR %s\n", msg);
+		char line[sizeof msg + 8];
+		size_t n = ctl_format_ready_error(line, sizeof line, msg);
+		if (write(ready_fd, line, n) < 0)
+			debug("ready pipe: %s", strerror(errno));
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -338,7 +339,7 @@ static void on_libevent_log(int severity, const char *msg)
 		debug("libevent: %s", msg);
 }
 
-static int run(const struct jobargs *a, struct setup *st)
+static int run(const struct cmdline *a, struct setup *st)
 {
 	struct fwd f = { .job_id = a->job_id };
 	char err[256];
@@ -384,10 +385,10 @@ static int run(const struct jobargs *a, struct setup *st)
 		     a->hold_s, a->fin_timeout_s, a->max_conns);
 	}
 	if (ready_fd >= 0) {
-		if (job_control_port(job))
-			dprintf(ready_fd, "PORT %u CONTROL %u\n", st->port, job_control_port(job));
-		else
-			dprintf(ready_fd, "PORT %u\n", st->port);
+		char line[64];
+		size_t n = ctl_format_ready(line, sizeof line, st->port, job_control_port(job));
+		if (write(ready_fd, line, n) < 0)
+			debug("ready pipe: %s", strerror(errno));
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -413,18 +414,18 @@ static int run(const struct jobargs *a, struct setup *st)
 
 int main(int argc, char **argv)
 {
-	struct jobargs a;
+	struct cmdline a;
 	struct setup st;
 	char err[600];
 	int rc;
 
 	signal(SIGPIPE, SIG_IGN);   /* a peer gone mid-write is an EPIPE, not a death */
 	log_init(PROGNAME, 0);
-	if (jobargs_parse(argc, argv, &a, err, sizeof err) < 0)
+	if (cmdline_parse(argc, argv, &a, err, sizeof err) < 0)
 		fatal(EXIT_USAGE, "%s (see --help)", err);
 	if (a.mode == PVF_MODE_HELP) {
-		printf(usage_text, JOBARGS_DEFAULT_HOLD_S, JOBARGS_MAX_HOLD_S, JOBARGS_DEFAULT_FIN_S,
-		       JOBARGS_MAX_FIN_S, JOBARGS_DEFAULT_MAX_CONNS,
+		printf(usage_text, FWD_HOLD_DEFAULT_S, FWD_HOLD_MAX_S, FWD_FIN_TIMEOUT_DEFAULT_S,
+		       FWD_FIN_TIMEOUT_MAX_S, FWD_MAX_CONNS_DEFAULT,
 		       EXIT_OK, EXIT_RUNTIME, EXIT_USAGE);
 		return EXIT_OK;
 	}
@@ -467,6 +468,6 @@ int main(int argc, char **argv)
 		detach();
 	rc = run(&a, &st);
 	setup_free(&st);
-	jobargs_free(&a);
+	cmdline_free(&a);
 	return rc;
 }
