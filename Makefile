@@ -73,12 +73,12 @@ COMMON_SRC  := $(wildcard common/*.c)
 FWD_SRC     := $(wildcard forwarder/*.c)
 SPANK_SRC   := $(filter-out spank/pv_forward_exec.c,$(wildcard spank/*.c))
 EXEC_SRC    := spank/pv_forward_exec.c
-# Pure decision code (no I/O) that the check unit tests link against.
-PURE_SRC    := $(wildcard forwarder/config.c forwarder/jobargs.c forwarder/jobrules.c \
-		forwarder/control_line.c forwarder/staterec.c \
+# Decision code (pure, or logging at most: ratelog.c) that the check unit tests link against.
+PURE_SRC    := $(wildcard forwarder/config.c forwarder/cmdline.c forwarder/lifeline_line.c \
+		forwarder/jobrules.c forwarder/staterec.c forwarder/service.c forwarder/ratelog.c \
 		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
 		forwarder/search.c forwarder/sallocwatch.c \
-		spank/site_args.c spank/dest.c spank/argv_rewrite.c spank/control_proto.c)
+		spank/site_args.c spank/pvf_value.c spank/argv_rewrite.c spank/starter.c)
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))

@@ -1,5 +1,6 @@
 /* hostport.c - the HOST[:PORT] grammar (see hostport.h).  Pure. */
 #include "hostport.h"
+#include "errmsg.h"
 #include "numparse.h"
 #include "quote.h"
 
@@ -7,13 +8,6 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *msg)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
-	return -1;
-}
 
 static int is_ipv4_literal(const char *s)
 {
@@ -35,13 +29,13 @@ static int is_rfc1123_name(const char *s, char *err, size_t errlen)
 	size_t label = 0;
 
 	if (strlen(s) > HOSTPORT_HOST_MAX)
-		return fail(err, errlen, "host name is longer than 253 characters"), 0;
+		return errmsg(err, errlen, "host name is longer than 253 characters"), 0;
 	for (const char *p = s;; p++) {
 		if (*p == '.' || *p == '\0') {
 			if (label == 0)
-				return fail(err, errlen, "empty label in host name"), 0;
+				return errmsg(err, errlen, "empty label in host name"), 0;
 			if (p[-1] == '-')
-				return fail(err, errlen, "host name label ends with '-'"), 0;
+				return errmsg(err, errlen, "host name label ends with '-'"), 0;
 			if (*p == '\0')
 				return 1;
 			label = 0;
@@ -53,19 +47,19 @@ static int is_rfc1123_name(const char *s, char *err, size_t errlen)
 			else
 				snprintf(msg, sizeof(msg), "invalid character 0x%02x in host name",
 					 (unsigned char)*p);
-			return fail(err, errlen, msg), 0;
+			return errmsg(err, errlen, "%s", msg), 0;
 		}
 		if (label == 0 && *p == '-')
-			return fail(err, errlen, "host name label starts with '-'"), 0;
+			return errmsg(err, errlen, "host name label starts with '-'"), 0;
 		if (++label > 63)
-			return fail(err, errlen, "host name label is longer than 63 characters"), 0;
+			return errmsg(err, errlen, "host name label is longer than 63 characters"), 0;
 	}
 }
 
 int host_is_valid(const char *host, char *err, size_t errlen)
 {
 	if (host == NULL || *host == '\0')
-		return fail(err, errlen, "empty host"), 0;
+		return errmsg(err, errlen, "empty host"), 0;
 	if (is_ipv4_literal(host) || is_ipv6_literal(host))
 		return 1;
 	return is_rfc1123_name(host, err, errlen);
@@ -77,17 +71,17 @@ static int parse_port_text(const char *s, uint16_t *port, char *err, size_t errl
 	unsigned long v;
 
 	if (*s == '\0')
-		return fail(err, errlen, "missing port after ':'");
+		return errmsg(err, errlen, "missing port after ':'");
 	if (strspn(s, "0123456789") != strlen(s)) {
 		char q[QUOTE_BUF];
 		snprintf(msg, sizeof(msg), "port '%s' is not a number",
 			 quote_text(q, sizeof(q), s, strlen(s), 16));
-		return fail(err, errlen, msg);
+		return errmsg(err, errlen, "%s", msg);
 	}
 	if (parse_ulong(s, 1, 65535, &v) < 0) {
 		snprintf(msg, sizeof(msg), "port %.16s%s is out of range 1-65535", s,
 			 strlen(s) > 16 ? "..." : "");
-		return fail(err, errlen, msg);
+		return errmsg(err, errlen, "%s", msg);
 	}
 	*port = (uint16_t)v;
 	return 0;
@@ -105,25 +99,25 @@ int hostport_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 	if (*s == '[') {
 		const char *close = strchr(s, ']');
 		if (close == NULL)
-			return fail(err, errlen, "unbalanced '['");
+			return errmsg(err, errlen, "unbalanced '['");
 		hostlen = (size_t)(close - s - 1);
 		if (hostlen == 0)
-			return fail(err, errlen, "empty IPv6 address in brackets");
+			return errmsg(err, errlen, "empty IPv6 address in brackets");
 		if (hostlen >= sizeof(hp->host))
-			return fail(err, errlen, "IPv6 address in brackets is too long");
+			return errmsg(err, errlen, "IPv6 address in brackets is too long");
 		memcpy(hp->host, s + 1, hostlen);
 		hp->host[hostlen] = '\0';
 		if (!is_ipv6_literal(hp->host))
-			return fail(err, errlen, "not an IPv6 address in brackets");
+			return errmsg(err, errlen, "not an IPv6 address in brackets");
 		hp->is_ipv6 = 1;
 		if (close[1] == '\0')
 			return 0;
 		if (close[1] != ':')
-			return fail(err, errlen, "unexpected text after ']'");
+			return errmsg(err, errlen, "unexpected text after ']'");
 		return parse_port_text(close + 2, &hp->port, err, errlen);
 	}
 	if (strchr(s, ']'))
-		return fail(err, errlen, "unbalanced ']'");
+		return errmsg(err, errlen, "unbalanced ']'");
 
 	colon = strchr(s, ':');
 	if (colon && strchr(colon + 1, ':')) {
@@ -133,12 +127,12 @@ int hostport_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 			hp->is_ipv6 = 1;
 			return 0;
 		}
-		return fail(err, errlen,
+		return errmsg(err, errlen,
 			    "more than one ':' outside brackets (write IPv6 as [ADDR]:PORT)");
 	}
 	hostlen = colon ? (size_t)(colon - s) : strlen(s);
 	if (hostlen > HOSTPORT_HOST_MAX)
-		return fail(err, errlen, "host name is longer than 253 characters");
+		return errmsg(err, errlen, "host name is longer than 253 characters");
 	memcpy(hp->host, s, hostlen);
 	hp->host[hostlen] = '\0';
 	if (hostlen > 0 && !host_is_valid(hp->host, err, errlen))
@@ -146,7 +140,7 @@ int hostport_parse(const char *s, struct hostport *hp, char *err, size_t errlen)
 	if (colon == NULL)
 		return 0;
 	if (hostlen == 0 && colon[1] == '\0')
-		return fail(err, errlen, "neither host nor port after ':'");
+		return errmsg(err, errlen, "neither host nor port after ':'");
 	return parse_port_text(colon + 1, &hp->port, err, errlen);
 }
 

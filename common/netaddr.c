@@ -1,18 +1,12 @@
 /* netaddr.c - CIDR blocks and sockaddr printing (see netaddr.h).  Pure. */
 #include "netaddr.h"
+#include "errmsg.h"
 #include "numparse.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
-
-static int fail(char *err, size_t errlen, const char *msg)
-{
-	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
-	return -1;
-}
 
 static void clear_host_bits(struct cidr *c)
 {
@@ -35,9 +29,9 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 
 	memset(out, 0, sizeof(*out));
 	if (alen == 0)
-		return fail(err, errlen, "missing address before '/'");
+		return errmsg(err, errlen, "missing address before '/'");
 	if (alen >= sizeof(addr))
-		return fail(err, errlen, "not an IP address");
+		return errmsg(err, errlen, "not an IP address");
 	memcpy(addr, s, alen);
 	addr[alen] = '\0';
 	if (inet_pton(AF_INET, addr, out->addr) == 1) {
@@ -47,11 +41,11 @@ int cidr_parse(const char *s, struct cidr *out, char *err, size_t errlen)
 		out->family = AF_INET6;
 		out->prefix = 128;
 	} else {
-		return fail(err, errlen, "not an IP address");
+		return errmsg(err, errlen, "not an IP address");
 	}
 	if (slash) {
 		if (parse_ulong(slash + 1, 0, out->prefix, &prefix) < 0)
-			return fail(err, errlen, out->family == AF_INET
+			return errmsg(err, errlen, out->family == AF_INET
 					 ? "mask length must be 0-32"
 					 : "mask length must be 0-128");
 		out->prefix = (unsigned)prefix;

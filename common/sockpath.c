@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,22 +15,11 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "quote.h"
 
 _Static_assert(SOCKPATH_BUF == sizeof(((struct sockaddr_un *)0)->sun_path),
 	       "SOCKPATH_MAX follows sun_path");
-
-__attribute__((format(printf, 3, 4)))
-static int say(char *why, size_t whylen, const char *fmt, ...)
-{
-	va_list ap;
-	if (!why || !whylen)
-		return -1;
-	va_start(ap, fmt);
-	vsnprintf(why, whylen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
 
 int sockpath_is_socket_value(const char *value)
 {
@@ -47,12 +35,12 @@ int sockpath_parse(const char *value, const char *home, char *out, size_t outlen
 	if (outlen)
 		out[0] = '\0';
 	if (!value || !*value)
-		return say(why, whylen, "no socket path given");
+		return errmsg(why, whylen, "no socket path given");
 	if (value[0] == '~') {
 		if (value[1] != '\0' && value[1] != '/')
-			return say(why, whylen, "'~USER' is not supported: write ~/PATH or /PATH");
+			return errmsg(why, whylen, "'~USER' is not supported: write ~/PATH or /PATH");
 		if (!home || home[0] != '/')
-			return say(why, whylen, "cannot tell your home directory for '~'");
+			return errmsg(why, whylen, "cannot tell your home directory for '~'");
 		if (value[1] == '\0')
 			n = snprintf(full, sizeof full, "%s/%s", strcmp(home, "/") ? home : "",
 				     SOCKPATH_DEFAULT_NAME);
@@ -62,36 +50,36 @@ int sockpath_parse(const char *value, const char *home, char *out, size_t outlen
 	} else if (value[0] == '/') {
 		n = snprintf(full, sizeof full, "%s", value);
 	} else {
-		return say(why, whylen, "a relative path (the socket's path must begin with '/' or '~/')");
+		return errmsg(why, whylen, "a relative path (the socket's path must begin with '/' or '~/')");
 	}
 	if (n < 0 || (size_t)n >= sizeof full)
-		return say(why, whylen, "the path is too long");
+		return errmsg(why, whylen, "the path is too long");
 	for (const char *p = full; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (c <= ' ' || c >= 0x7f)
-			return say(why, whylen, "byte 0x%02x in the path (only printable ASCII "
+			return errmsg(why, whylen, "byte 0x%02x in the path (only printable ASCII "
 				   "without spaces is accepted)", c);
 		if (c == ':')
-			return say(why, whylen, "':' in the path (ssh -R would split the path there)");
+			return errmsg(why, whylen, "':' in the path (ssh -R would split the path there)");
 	}
 	/* Components: no empty ones, no "." or "..": the path that is
 	 * checked is the path that is connected to, plainly. */
 	for (const char *p = full + 1;; ) {
 		size_t l = strcspn(p, "/");
 		if (l == 0)
-			return say(why, whylen, p[0] ? "an empty path component ('//')"
+			return errmsg(why, whylen, p[0] ? "an empty path component ('//')"
 					      : "the path ends with '/' (a directory, not a socket)");
 		if ((l == 1 && p[0] == '.') || (l == 2 && p[0] == '.' && p[1] == '.'))
-			return say(why, whylen, "'.' or '..' in the path (write the path plainly)");
+			return errmsg(why, whylen, "'.' or '..' in the path (write the path plainly)");
 		if (!p[l])
 			break;
 		p += l + 1;
 	}
 	if (strlen(full) > SOCKPATH_MAX)
-		return say(why, whylen, "the path has %zu bytes; a Unix socket's path has at most %d",
+		return errmsg(why, whylen, "the path has %zu bytes; a Unix socket's path has at most %d",
 			   strlen(full), SOCKPATH_MAX);
 	if (strlen(full) >= outlen)
-		return say(why, whylen, "the path is too long");
+		return errmsg(why, whylen, "the path is too long");
 	memcpy(out, full, strlen(full) + 1);
 	return 0;
 }
@@ -102,18 +90,18 @@ enum sockpath_verdict sockpath_judge_dir(const char *dir, mode_t mode, uid_t own
 	char q[QUOTE_BUF];
 
 	if (!S_ISDIR(mode)) {
-		say(why, whylen, "'%s' is not a directory", quote_str(q, sizeof q, dir));
+		errmsg(why, whylen, "'%s' is not a directory", quote_str(q, sizeof q, dir));
 		return SOCKPATH_REFUSED;
 	}
 	if (owner != 0 && owner != user) {
-		say(why, whylen, "directory '%s' belongs to another user (uid %lu)",
+		errmsg(why, whylen, "directory '%s' belongs to another user (uid %lu)",
 		    quote_str(q, sizeof q, dir), (unsigned long)owner);
 		return SOCKPATH_REFUSED;
 	}
 	/* A sticky directory lets others add entries but not rename or remove
 	 * ours; what lies below it is checked entry by entry. */
 	if ((mode & (S_IWGRP | S_IWOTH)) && !(mode & S_ISVTX)) {
-		say(why, whylen, "directory '%s' is writable by %s (mode %04o): another user "
+		errmsg(why, whylen, "directory '%s' is writable by %s (mode %04o): another user "
 		    "could put a socket of theirs there", quote_str(q, sizeof q, dir),
 		    (mode & S_IWOTH) ? "others" : "its group", (unsigned)(mode & 07777));
 		return SOCKPATH_REFUSED;
@@ -141,24 +129,24 @@ enum sockpath_verdict sockpath_judge_sock(const char *path, int exists, mode_t m
 
 	quote_str(q, sizeof q, path);
 	if (!exists) {
-		say(why, whylen, "no socket at '%s' yet (is the desktop's ssh -R running?)", q);
+		errmsg(why, whylen, "no socket at '%s' yet (is the desktop's ssh -R running?)", q);
 		return SOCKPATH_MISSING;
 	}
 	if (S_ISLNK(mode)) {
-		say(why, whylen, "'%s' is a symbolic link; name the socket itself", q);
+		errmsg(why, whylen, "'%s' is a symbolic link; name the socket itself", q);
 		return SOCKPATH_REFUSED;
 	}
 	if (!S_ISSOCK(mode)) {
-		say(why, whylen, "'%s' is not a socket (%s)", q, kind_of(mode));
+		errmsg(why, whylen, "'%s' is not a socket (%s)", q, kind_of(mode));
 		return SOCKPATH_REFUSED;
 	}
 	if (owner != user) {
-		say(why, whylen, "socket '%s' belongs to another user (uid %lu)", q,
+		errmsg(why, whylen, "socket '%s' belongs to another user (uid %lu)", q,
 		    (unsigned long)owner);
 		return SOCKPATH_REFUSED;
 	}
 	if (mode & (S_IWGRP | S_IWOTH)) {
-		say(why, whylen, "socket '%s' is writable by %s (mode %04o): other users could "
+		errmsg(why, whylen, "socket '%s' is writable by %s (mode %04o): other users could "
 		    "connect through it", q, (mode & S_IWOTH) ? "others" : "its group",
 		    (unsigned)(mode & 07777));
 		return SOCKPATH_REFUSED;
@@ -173,7 +161,7 @@ enum sockpath_verdict sockpath_judge_peer(const char *path, uid_t peer, uid_t us
 
 	if (peer == user)
 		return SOCKPATH_OK;
-	say(why, whylen, "the process listening on '%s' runs as another user (uid %lu)",
+	errmsg(why, whylen, "the process listening on '%s' runs as another user (uid %lu)",
 	    quote_str(q, sizeof q, path), (unsigned long)peer);
 	return SOCKPATH_REFUSED;
 }
@@ -221,7 +209,7 @@ enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolve
 	if (resolvedlen)
 		resolved[0] = '\0';
 	if (path[0] != '/' || !slash || !slash[1] || strlen(path) > SOCKPATH_MAX) {
-		say(why, whylen, "'%s' is not an absolute path of at most %d bytes",
+		errmsg(why, whylen, "'%s' is not an absolute path of at most %d bytes",
 		    quote_str(q, sizeof q, path), SOCKPATH_MAX);
 		return SOCKPATH_REFUSED;
 	}
@@ -235,10 +223,10 @@ enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolve
 		int e = errno;
 		quote_str(q, sizeof q, dir);
 		if (e == ENOENT) {
-			say(why, whylen, "directory '%s' does not exist (yet)", q);
+			errmsg(why, whylen, "directory '%s' does not exist (yet)", q);
 			return SOCKPATH_MISSING;
 		}
-		say(why, whylen, "directory '%s': %s", q, strerror(e));
+		errmsg(why, whylen, "directory '%s': %s", q, strerror(e));
 		return SOCKPATH_REFUSED;
 	}
 	/* Every directory from / down, each as an entry of the one above. */
@@ -248,7 +236,7 @@ enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolve
 			continue;
 		snprintf(prefix, sizeof prefix, "%.*s", i ? (int)i + 1 : 1, real);
 		if (lstat(prefix, &sb) < 0) {
-			say(why, whylen, "directory '%s': %s", quote_str(q, sizeof q, prefix),
+			errmsg(why, whylen, "directory '%s': %s", quote_str(q, sizeof q, prefix),
 			    strerror(errno));
 			return SOCKPATH_REFUSED;
 		}
@@ -260,14 +248,14 @@ enum sockpath_verdict sockpath_check(const char *path, uid_t user, char *resolve
 	if (n < 0 || (size_t)n >= resolvedlen || (size_t)n > SOCKPATH_MAX) {
 		if (resolvedlen)
 			resolved[0] = '\0';
-		say(why, whylen, "'%s' resolves to a path longer than %d bytes",
+		errmsg(why, whylen, "'%s' resolves to a path longer than %d bytes",
 		    quote_str(q, sizeof q, path), SOCKPATH_MAX);
 		return SOCKPATH_REFUSED;
 	}
 	if (lstat(resolved, &sb) < 0) {
 		if (errno == ENOENT)
 			return sockpath_judge_sock(resolved, 0, 0, 0, user, why, whylen);
-		say(why, whylen, "'%s': %s", quote_str(q, sizeof q, resolved), strerror(errno));
+		errmsg(why, whylen, "'%s': %s", quote_str(q, sizeof q, resolved), strerror(errno));
 		return SOCKPATH_REFUSED;
 	}
 	return sockpath_judge_sock(resolved, 1, sb.st_mode, sb.st_uid, user, why, whylen);
@@ -305,7 +293,7 @@ enum sockpath_verdict sockpath_peer_check(int fd, const char *path, uid_t user,
 	char q[QUOTE_BUF];
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || len != sizeof cred) {
-		say(why, whylen, "cannot tell who listens on '%s': %s",
+		errmsg(why, whylen, "cannot tell who listens on '%s': %s",
 		    quote_str(q, sizeof q, path), strerror(errno));
 		return SOCKPATH_REFUSED;
 	}

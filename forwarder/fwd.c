@@ -11,7 +11,7 @@
 #include <event2/event.h>
 
 #include "job.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "lifeline.h"
 #include "listener.h"
 #include "log.h"
@@ -82,7 +82,7 @@ static void on_libevent_log(int severity, const char *msg)
 		debug("libevent: %s", msg);
 }
 
-int fwd_new(struct fwd **fp, const struct jobargs *a, struct setup *st, char *err, size_t errlen)
+int fwd_new(struct fwd **fp, const struct cmdline *a, struct setup *st, char *err, size_t errlen)
 {
 	struct fwd *f = calloc(1, sizeof *f);
 	*fp = f;

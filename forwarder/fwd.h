@@ -13,14 +13,14 @@
 
 struct fwd;
 struct job_host;
-struct jobargs;
+struct cmdline;
 struct setup;
 
 /* The loop, the listener with st's sockets, the signals (SIGTERM/SIGINT
  * exit 0, SIGUSR1 logs the stats, SIGHUP is ignored) and, with
  * --lifeline-fd, the lifeline (EOF: exit 0).  0 with *fp set, or an exit
  * code with the reason in err. */
-int fwd_new(struct fwd **fp, const struct jobargs *a, struct setup *st, char *err, size_t errlen);
+int fwd_new(struct fwd **fp, const struct cmdline *a, struct setup *st, char *err, size_t errlen);
 /* Fills h: the loop, the listener, the exit and the lifeline hook. */
 void fwd_job_host(struct fwd *f, struct job_host *h);
 /* Runs the loop; the exit code given to the exit that ended it. */

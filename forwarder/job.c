@@ -15,8 +15,8 @@
 #include <event2/event.h>
 
 #include "clock.h"
-#include "control.h"
-#include "control_line.h"
+#include "ctl_server.h"
+#include "ctlproto.h"
 #include "hostport.h"
 #include "lifeline.h"
 #include "lifetime.h"
@@ -34,7 +34,7 @@ struct job {
 	char token[CTL_TOKEN_LEN + 1];
 	int ctl_fd;
 	unsigned ctl_port;
-	struct control *ctl;
+	struct ctl_server *ctl;
 	struct slurmjob *sj;
 	struct lifetime *life;
 	struct statemirror mirror;
@@ -90,7 +90,7 @@ static void io_allow(void *arg, const struct cidr *list, size_t n)
 static int io_reply(void *arg, uint64_t ctl_id, const char *reason)
 {
 	struct job *j = arg;
-	return control_reply(j->ctl, ctl_id, reason);
+	return ctl_server_reply(j->ctl, ctl_id, reason);
 }
 
 static void io_changed(void *arg)
@@ -207,11 +207,11 @@ static void on_lifeline_eof(void *arg)
 
 /* ---- set-up */
 
-int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
+int job_prepare(struct job **jp, const struct cmdline *a, unsigned relay_port,
 		char *err, size_t errlen)
 {
 	char token[CTL_TOKEN_LEN + 1] = "";
-	char *t = getenv(JOB_TOKEN_ENV);
+	char *t = getenv(CTL_TOKEN_ENV);
 	int bad_token = 0;
 
 	*jp = NULL;
@@ -222,14 +222,14 @@ int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
 		else
 			bad_token = 1;
 		explicit_bzero(t, len);     /* also out of /proc/PID/environ */
-		unsetenv(JOB_TOKEN_ENV);
+		unsetenv(CTL_TOKEN_ENV);
 	}
 	if (bad_token) {
-		snprintf(err, errlen, "%s is not %d lowercase hex digits", JOB_TOKEN_ENV, CTL_TOKEN_LEN);
+		snprintf(err, errlen, "%s is not %d lowercase hex digits", CTL_TOKEN_ENV, CTL_TOKEN_LEN);
 		return EXIT_USAGE;
 	}
 	if (a->control && !token[0]) {
-		snprintf(err, errlen, "--control needs the token in the environment (%s)", JOB_TOKEN_ENV);
+		snprintf(err, errlen, "--control needs the token in the environment (%s)", CTL_TOKEN_ENV);
 		return EXIT_USAGE;
 	}
 	if (!a->slurm_job)
@@ -253,14 +253,14 @@ int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
 	explicit_bzero(token, sizeof token);
 
 	struct staterec *r = &j->mirror.fixed;
-	snprintf(r->starter, sizeof r->starter, "%s", jobargs_starter_name(a->starter));
+	snprintf(r->starter, sizeof r->starter, "%s", cmdline_starter_name(a->starter));
 	hostport_format(r->listen, sizeof r->listen, a->listen, (uint16_t)relay_port);
 	hostport_format(r->dest, sizeof r->dest, a->to.host, a->to.port);
 	r->started = j->cfg.started;
 	r->sid = j->cfg.sid;
 	if (gethostname(j->hostname, sizeof j->hostname - 1) < 0)
 		j->hostname[0] = '\0';
-	if (a->control && control_bind(a->listen, &j->ctl_fd, &j->ctl_port, err, errlen) < 0) {
+	if (a->control && ctl_server_bind(a->listen, &j->ctl_fd, &j->ctl_port, err, errlen) < 0) {
 		job_free(j);
 		return EXIT_RUNTIME;
 	}
@@ -295,10 +295,10 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 		return -1;
 	}
 	if (j->ctl_fd >= 0) {
-		struct control_ops ops = { on_request, j };
+		struct ctl_server_ops ops = { on_request, j };
 		int fd = j->ctl_fd;
 		j->ctl_fd = -1;
-		if (!(j->ctl = control_new(h->base, fd, j->token, &ops))) {
+		if (!(j->ctl = ctl_server_new(h->base, fd, j->token, &ops))) {
 			snprintf(err, errlen, "cannot watch the control port");
 			return -1;
 		}
@@ -328,7 +328,7 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 	if (j->ctl_port)
 		info("control port %u (HELLO/BYE from the job's steps)", j->ctl_port);
 	info("slurm: %s%s; user %" PRIu32 ", host %s, session %" PRIu32 "%s%s",
-	     j->cfg.starter ? "started by " : "no --starter", jobargs_starter_name(j->cfg.starter),
+	     j->cfg.starter ? "started by " : "no --starter", cmdline_starter_name(j->cfg.starter),
 	     j->cfg.uid, j->hostname, j->cfg.sid, st ? ", state in " : "", state_dir(st));
 	write_state(j);
 	if (j->arg_job_id)
@@ -340,7 +340,7 @@ void job_free(struct job *j)
 {
 	if (!j)
 		return;
-	control_free(j->ctl);
+	ctl_server_free(j->ctl);
 	slurmjob_free(j->sj);
 	if (j->submit_lock >= 0)
 		close(j->submit_lock);

@@ -17,12 +17,11 @@
 
 #include <stddef.h>
 
-#include "jobargs.h"
+#include "cmdline.h"
 
 /* sbatch: how long a forwarder waits for the user's submit lock (another
  * sbatch of the user still submitting) before it goes on without it. */
 #define JOB_SUBMIT_LOCK_WAIT_MS 10000
-#define JOB_TOKEN_ENV        "PV_FORWARD_TOKEN"
 
 struct event_base;
 struct job;
@@ -47,7 +46,7 @@ struct job_host {
  * control port.  relay_port: the port bound (for --list).  *jp is NULL
  * when a has no --slurm-job (nothing to do).  0, or an exit code with the
  * reason in err. */
-int job_prepare(struct job **jp, const struct jobargs *a, unsigned relay_port,
+int job_prepare(struct job **jp, const struct cmdline *a, unsigned relay_port,
 		char *err, size_t errlen);
 /* The control port (0: none); for the ready line. */
 unsigned job_control_port(const struct job *j);

@@ -1,5 +1,5 @@
 /* lifeline.c - reads the lifeline pipe (see lifeline.h); the lines are
- * parsed by lifeline_parse_line() in jobargs.c. */
+ * parsed by lifeline_parse_line() in lifeline_line.c. */
 #include "lifeline.h"
 
 #include <errno.h>
@@ -10,7 +10,7 @@
 
 #include <event2/event.h>
 
-#include "jobargs.h"
+#include "lifeline_line.h"
 #include "log.h"
 
 #define LIFELINE_LINE_MAX 256

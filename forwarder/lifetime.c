@@ -400,7 +400,7 @@ static void user_answer(struct lifetime *l, const struct sj_answer *a)
 	switch (v) {
 	case SEARCH_NOT_SUBMITTED:
 		snprintf(why, sizeof why, "%s has exited and no job was submitted",
-			 jobargs_starter_name(l->cfg.starter));
+			 cmdline_starter_name(l->cfg.starter));
 		end(l, END_NOT_SUBMITTED, why);
 		return;
 	case SEARCH_NONE_LEFT:
@@ -516,7 +516,7 @@ void lifetime_lifeline_eof(struct lifetime *l)
 		char why[80];
 		snprintf(why, sizeof why, "lifeline closed (%s is gone)",
 			 starter == PVF_STARTER_NONE ? "the starting process"
-						     : jobargs_starter_name(starter));
+						     : cmdline_starter_name(starter));
 		end(l, END_STARTER_GONE, why);
 		return;
 	}

@@ -36,10 +36,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "control_line.h"
+#include "ctlproto.h"
 #include "ctld.h"
 #include "endcause.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "netaddr.h"
 
 /* 30 s keeps every forwarder within 1 RPC per 30 s and still notices a job

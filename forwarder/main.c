@@ -19,10 +19,11 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "ctlproto.h"
 #include "fwd.h"
 #include "hostport.h"
 #include "job.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "log.h"
 #include "setup.h"
 #include "slurm_release.h"
@@ -54,7 +55,7 @@ static const char usage_text[] =
 "                        ssh -R /SOCKET:localhost:PORT; used only while it, and every\n"
 "                        directory above it, is the user's alone and the process\n"
 "                        listening on it runs as the user (checked at every connect)\n"
-"  --listen ADDR         address to listen on (default " JOBARGS_DEFAULT_LISTEN "; [IPv6] allowed)\n"
+"  --listen ADDR         address to listen on (default " CMDLINE_DEFAULT_LISTEN "; [IPv6] allowed)\n"
 "  --ports LO-HI         listen on the first free port of the range (default: ephemeral)\n"
 "  --allow SRC[,SRC...]  sources allowed to connect: address, CIDR block or host name\n"
 "                        (resolved at start; repeatable).  Without --allow and\n"
@@ -113,10 +114,10 @@ static void startup_fail(int code, const char *fmt, ...)
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	if (ready_fd >= 0) {
-		for (char *p = msg; *p; p++)
-			if (*p == '\n')
-				*p = ' ';
-		dprintf(ready_fd, "ERROR %s\n", msg);
+		char line[sizeof msg + 8];
+		size_t n = ctl_format_ready_error(line, sizeof line, msg);
+		if (write(ready_fd, line, n) < 0)
+			debug("ready pipe: %s", strerror(errno));
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -262,7 +263,7 @@ static void stdio_to_devnull(void)
 		close(fd);
 }
 
-static int run(const struct jobargs *a, struct setup *st, struct job *job)
+static int run(const struct cmdline *a, struct setup *st, struct job *job)
 {
 	struct fwd *f;
 	char err[256];
@@ -298,10 +299,10 @@ static int run(const struct jobargs *a, struct setup *st, struct job *job)
 		     a->hold_s, a->fin_timeout_s, a->max_conns);
 	}
 	if (ready_fd >= 0) {
-		if (job_control_port(job))
-			dprintf(ready_fd, "PORT %u CONTROL %u\n", st->port, job_control_port(job));
-		else
-			dprintf(ready_fd, "PORT %u\n", st->port);
+		char line[64];
+		size_t n = ctl_format_ready(line, sizeof line, st->port, job_control_port(job));
+		if (write(ready_fd, line, n) < 0)
+			debug("ready pipe: %s", strerror(errno));
 		close(ready_fd);
 		ready_fd = -1;
 	}
@@ -322,7 +323,7 @@ static int run(const struct jobargs *a, struct setup *st, struct job *job)
 
 int main(int argc, char **argv)
 {
-	struct jobargs a;
+	struct cmdline a;
 	struct setup st;
 	struct job *job = NULL;     /* --slurm-job: job.c */
 	char err[600];
@@ -330,11 +331,11 @@ int main(int argc, char **argv)
 
 	signal(SIGPIPE, SIG_IGN);   /* a peer gone mid-write is an EPIPE, not a death */
 	log_init(PROGNAME, 0);
-	if (jobargs_parse(argc, argv, &a, err, sizeof err) < 0)
+	if (cmdline_parse(argc, argv, &a, err, sizeof err) < 0)
 		fatal(EXIT_USAGE, "%s (see --help)", err);
 	if (a.mode == PVF_MODE_HELP) {
-		printf(usage_text, JOBARGS_DEFAULT_HOLD_S, JOBARGS_MAX_HOLD_S, JOBARGS_DEFAULT_FIN_S,
-		       JOBARGS_MAX_FIN_S, JOBARGS_DEFAULT_MAX_CONNS,
+		printf(usage_text, FWD_HOLD_DEFAULT_S, FWD_HOLD_MAX_S, FWD_FIN_TIMEOUT_DEFAULT_S,
+		       FWD_FIN_TIMEOUT_MAX_S, FWD_MAX_CONNS_DEFAULT,
 		       EXIT_OK, EXIT_RUNTIME, EXIT_USAGE);
 		return EXIT_OK;
 	}
@@ -377,6 +378,6 @@ int main(int argc, char **argv)
 		detach();
 	rc = run(&a, &st, job);
 	setup_free(&st);
-	jobargs_free(&a);
+	cmdline_free(&a);
 	return rc;
 }

@@ -5,36 +5,15 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "errmsg.h"
 #include "log.h"
 #include "resolve.h"
 #include "sock.h"
-
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-static int fail(char *err, size_t errlen, int code, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return code;
-}
-
-static int add_service(struct setup *st, struct service *svc)
-{
-	struct service **grown = realloc(st->svcs, (st->nsvcs + 1) * sizeof *grown);
-	if (!grown)
-		return -1;
-	st->svcs = grown;
-	st->svcs[st->nsvcs++] = svc;
-	return 0;
-}
 
 static int add_sock(struct setup *st, int fd, struct service *svc, const struct sockaddr *sa)
 {
@@ -64,7 +43,7 @@ static int listen_all(struct setup *st, const char *host, uint16_t port, struct 
 	struct addrinfo *res, *ai;
 	char why[256], name[72];
 	if (resolve_bind(host, port, &res, why, sizeof why) < 0)
-		return fail(err, errlen, EXIT_RUNTIME, "listen-on: %s", why);
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "listen-on: %s", why);
 	for (ai = res; ai; ai = ai->ai_next) {
 		int fd = sock_listen(ai->ai_addr, ai->ai_addrlen);
 		if (fd < 0 && !host[0] && ai->ai_family == AF_INET6 &&
@@ -81,7 +60,7 @@ static int listen_all(struct setup *st, const char *host, uint16_t port, struct 
 			int e = errno;
 			sockaddr_format(ai->ai_addr, name, sizeof name, 1);
 			freeaddrinfo(res);
-			return fail(err, errlen, EXIT_RUNTIME, "cannot listen on %s: %s", name, strerror(e));
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "cannot listen on %s: %s", name, strerror(e));
 		}
 		if (add_sock(st, fd, svc, ai->ai_addr) < 0) {
 			close(fd);
@@ -92,7 +71,7 @@ static int listen_all(struct setup *st, const char *host, uint16_t port, struct 
 	return 0;
 oom:
 	freeaddrinfo(res);
-	return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+	return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 }
 
 static int source_address(struct service *svc, const char *host, char *err, size_t errlen)
@@ -100,7 +79,7 @@ static int source_address(struct service *svc, const char *host, char *err, size
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
 	int rc = getaddrinfo(host, NULL, &hints, &res);
 	if (rc != 0)
-		return fail(err, errlen, EXIT_RUNTIME, "source-address: cannot resolve '%s': %s",
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "source-address: cannot resolve '%s': %s",
 			    host, gai_strerror(rc));
 	memcpy(&svc->source, res->ai_addr, res->ai_addrlen);
 	svc->source_len = res->ai_addrlen;
@@ -117,12 +96,12 @@ static int route_from_rule(struct route *rt, const struct fwd_rule *rule, char *
 		size_t nblocks = 0;
 		struct src_match any = { .any_host = 1 };
 		if (f->host[0] && resolve_source(f->host, f->masklen, &blocks, &nblocks, why, sizeof why) < 0)
-			return fail(err, errlen, EXIT_RUNTIME, "from: %s", why);
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "from: %s", why);
 		size_t add = f->host[0] ? nblocks : 1;
 		struct src_match *grown = realloc(rt->from, (rt->nfrom + add) * sizeof *grown);
 		if (!grown) {
 			free(blocks);
-			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 		}
 		rt->from = grown;
 		for (size_t j = 0; j < add; j++) {
@@ -138,7 +117,7 @@ static int route_from_rule(struct route *rt, const struct fwd_rule *rule, char *
 		free(blocks);
 	}
 	if (!(rt->dest = malloc(rule->ndest * sizeof *rt->dest)))
-		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 	memcpy(rt->dest, rule->dest, rule->ndest * sizeof *rt->dest);
 	rt->ndest = rule->ndest;
 	return 0;
@@ -153,14 +132,14 @@ int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_
 	for (size_t i = 0; i < cfg->nmaps; i++) {
 		const struct fwd_map *map = &cfg->maps[i];
 		struct service *svc = calloc(1, sizeof *svc);
-		if (!svc || add_service(st, svc) < 0) {
+		if (!svc || service_list_add(&st->svcs, svc) < 0) {
 			free(svc);
-			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 		}
 		svc->hold_s = map->fragile ? -1 : (int)hold_s;
 		svc->fin_idle_s = fin_timeout_s;
 		if (!(svc->routes = calloc(map->nrules, sizeof *svc->routes)))
-			return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 		for (size_t r = 0; r < map->nrules; r++) {
 			svc->nroutes++;
 			if ((rc = route_from_rule(&svc->routes[r], &map->rules[r], err, errlen)) != 0)
@@ -176,7 +155,7 @@ int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_
 	return 0;
 }
 
-int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errlen)
+int setup_job(struct setup *st, const struct cmdline *a, char *err, size_t errlen)
 {
 	char why[256], name[72];
 	struct addrinfo *res;
@@ -184,26 +163,26 @@ int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errle
 
 	for (size_t i = 0; i < a->nallow; i++)
 		if (resolve_source(a->allow[i], -1, &st->allow, &st->nallow, why, sizeof why) < 0)
-			return fail(err, errlen, EXIT_RUNTIME, "--allow: %s", why);
+			return errmsg_rc(EXIT_RUNTIME, err, errlen, "--allow: %s", why);
 	st->allow_any = a->nallow == 0 && !a->slurm_job;
 
 	struct service *svc = calloc(1, sizeof *svc);
-	if (!svc || add_service(st, svc) < 0) {
+	if (!svc || service_list_add(&st->svcs, svc) < 0) {
 		free(svc);
-		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 	}
 	svc->hold_s = (int)a->hold_s;
 	svc->fin_idle_s = a->fin_timeout_s;
 	if (!(svc->routes = calloc(1, sizeof *svc->routes)) ||
 	    !(svc->routes[0].dest = calloc(1, sizeof *svc->routes[0].dest)))
-		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 	svc->nroutes = 1;
 	svc->routes[0].ndest = 1;
 	snprintf(svc->routes[0].dest[0].host, sizeof svc->routes[0].dest[0].host, "%s", a->to.host);
 	svc->routes[0].dest[0].port = a->to.port;
 
 	if (resolve_bind(a->listen, 0, &res, why, sizeof why) < 0)
-		return fail(err, errlen, EXIT_RUNTIME, "--listen: %s", why);
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "--listen: %s", why);
 	struct sockaddr_storage ss;
 	socklen_t sslen = res->ai_addrlen;
 	memcpy(&ss, res->ai_addr, sslen);
@@ -222,14 +201,14 @@ int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errle
 	}
 	sockaddr_format(sa, name, sizeof name, 0);
 	if (fd < 0 && lo && (e == EADDRINUSE || e == EACCES))
-		return fail(err, errlen, EXIT_RUNTIME, "no free port in %u-%u on %s", lo, hi, name);
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "no free port in %u-%u on %s", lo, hi, name);
 	if (fd < 0)
-		return fail(err, errlen, EXIT_RUNTIME, "cannot listen on %s: %s", name, strerror(e));
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "cannot listen on %s: %s", name, strerror(e));
 	st->port = sock_local_port(fd);
 	set_port(sa, (uint16_t)st->port);
 	if (add_sock(st, fd, svc, sa) < 0) {
 		close(fd);
-		return fail(err, errlen, EXIT_RUNTIME, "out of memory");
+		return errmsg_rc(EXIT_RUNTIME, err, errlen, "out of memory");
 	}
 	return 0;
 }
@@ -238,18 +217,15 @@ int setup_install(struct setup *st, struct listener *l, char *err, size_t errlen
 {
 	listener_allow_any(l, st->allow_any);
 	if (listener_set_fixed_allowed(l, st->allow, st->nallow) < 0)
-		return fail(err, errlen, -1, "out of memory");
-	for (size_t i = 0; i < st->nsvcs; i++) {
-		if (listener_add_service(l, st->svcs[i]) < 0)
-			return fail(err, errlen, -1, "out of memory");
-		st->svcs[i] = NULL;    /* the listener's now */
-	}
+		return errmsg(err, errlen, "out of memory");
+	if (listener_take_services(l, &st->svcs) < 0)
+		return errmsg(err, errlen, "out of memory");
 	for (size_t i = 0; i < st->nsocks; i++) {
 		struct bound_sock *b = &st->socks[i];
 		int fd = b->fd;
 		b->fd = -1;     /* the listener owns it now, also when this fails */
 		if (listener_add_socket(l, fd, b->svc, b->name) < 0)
-			return fail(err, errlen, -1, "cannot watch %s", b->name);
+			return errmsg(err, errlen, "cannot watch %s", b->name);
 	}
 	return 0;
 }
@@ -260,9 +236,7 @@ void setup_free(struct setup *st)
 		if (st->socks[i].fd >= 0)
 			close(st->socks[i].fd);
 	free(st->socks);
-	for (size_t i = 0; i < st->nsvcs; i++)
-		service_free(st->svcs[i]);
-	free(st->svcs);
+	service_list_free(&st->svcs);
 	free(st->allow);
 	memset(st, 0, sizeof *st);
 }

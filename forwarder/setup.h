@@ -9,9 +9,10 @@
 #include <stddef.h>
 
 #include "config.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "listener.h"
 #include "netaddr.h"
+#include "service.h"
 
 struct bound_sock {
 	int fd;                    /* listening, non-blocking, close-on-exec */
@@ -20,8 +21,7 @@ struct bound_sock {
 };
 
 struct setup {
-	struct service **svcs;
-	size_t nsvcs;
+	struct service_list svcs;  /* owned until setup_install() */
 	struct bound_sock *socks;
 	size_t nsocks;
 	int allow_any;             /* no source restriction */
@@ -33,7 +33,7 @@ struct setup {
 /* 0, or an exit code (EXIT_RUNTIME, ...) with the reason in err. */
 int setup_portfwd(struct setup *st, const struct fwd_config *cfg, unsigned hold_s,
 		  unsigned fin_timeout_s, char *err, size_t errlen);
-int setup_job(struct setup *st, const struct jobargs *a, char *err, size_t errlen);
+int setup_job(struct setup *st, const struct cmdline *a, char *err, size_t errlen);
 /* Hands services, sockets and allowed sources to l (st keeps nothing).
  * 0, or -1 with the reason in err. */
 int setup_install(struct setup *st, struct listener *l, char *err, size_t errlen);

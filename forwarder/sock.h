@@ -31,7 +31,7 @@ int sock_connect(const struct sockaddr *sa, socklen_t len,
 /* Whether a failed accept() (errno e) should pause accepting: yes for all but
  * EINTR and ECONNABORTED (the peer gave up).  EMFILE and the like leave the
  * connection in the backlog and the socket readable, so accepting again at
- * once would spin; listener.c and control.c pause for a second. */
+ * once would spin; accept_pause.c pauses for a second. */
 int sock_accept_error_pauses(int e);
 
 /* The port a bound socket has, 0 on failure. */

@@ -9,7 +9,7 @@
 #include <stdint.h>
 
 #include "binding.h"
-#include "control_line.h"
+#include "ctlproto.h"
 #include "ctld.h"
 
 /* Why a request gets "ERR <reason>"; the reason's text is refusal_text(). */

@@ -2,7 +2,7 @@
 #define _GNU_SOURCE
 #include "launch.h"
 #include "clock.h"
-#include "control_proto.h"
+#include "ctlproto.h"
 #include "hostport.h"
 
 #include <errno.h>
@@ -27,7 +27,6 @@ extern char **environ;
 
 #define READY_FD    3
 #define LIFELINE_FD 4
-#define TOKEN_ENV   "PV_FORWARD_TOKEN"
 
 /* Async-signal-safe helpers for the child between fork and exec. */
 static size_t put(char *buf, size_t n, size_t cap, const char *s)
@@ -176,7 +175,7 @@ static int reap(pid_t pid, long wait_ms)
 /* 128 random bits as 32 lowercase hex digits. */
 static int make_token(char *out, char *err, size_t errlen)
 {
-	unsigned char raw[CONTROL_TOKEN_BYTES];
+	unsigned char raw[CTL_TOKEN_BYTES];
 	size_t got = 0;
 
 	while (got < sizeof(raw)) {
@@ -190,7 +189,7 @@ static int make_token(char *out, char *err, size_t errlen)
 		}
 		got += (size_t)r;
 	}
-	control_token_hex(raw, out);
+	ctl_token_hex(raw, out);
 	memset(raw, 0, sizeof(raw));
 	return 0;
 }
@@ -208,7 +207,7 @@ static char **child_env(char *tokenvar)
 	if (envp == NULL)
 		return NULL;
 	for (char **e = environ; e && *e; e++)
-		if (strncmp(*e, TOKEN_ENV "=", sizeof(TOKEN_ENV)) != 0)
+		if (strncmp(*e, CTL_TOKEN_ENV "=", sizeof(CTL_TOKEN_ENV)) != 0)
 			envp[k++] = *e;
 	envp[k++] = tokenvar;
 	envp[k] = NULL;
@@ -220,7 +219,7 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 {
 	char to[HOSTPORT_HOST_MAX + 16], ports[16], hold[16], fin[16], maxc[16];
 	char rfd[8], lfd[8];
-	char tokenvar[sizeof(TOKEN_ENV) + CONTROL_TOKEN_LEN + 1];
+	char tokenvar[sizeof(CTL_TOKEN_ENV) + CTL_TOKEN_LEN + 1];
 	char *argv[32];
 	char **envp = NULL;
 	int ac = 0, ready[2] = { -1, -1 }, life[2] = { -1, -1 }, devnull = -1;
@@ -235,7 +234,7 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 	}
 	if (make_token(res->token, err, errlen) < 0)
 		return -1;
-	snprintf(tokenvar, sizeof(tokenvar), "%s=%s", TOKEN_ENV, res->token);
+	snprintf(tokenvar, sizeof(tokenvar), "%s=%s", CTL_TOKEN_ENV, res->token);
 	hostport_format(to, sizeof(to), p->to_host, p->to_port);
 	snprintf(hold, sizeof(hold), "%u", p->hold);
 	snprintf(rfd, sizeof(rfd), "%d", READY_FD);
@@ -354,18 +353,18 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *res,
 	int status = reap(pid, 5000);
 
 	char line[600];
-	switch (ready_parse(buf, &res->port, &res->control, line, sizeof(line))) {
-	case READY_PORT: {
+	switch (ctl_parse_ready(buf, &res->port, &res->control, line, sizeof(line))) {
+	case CTL_READY_PORT: {
 		int fl = fcntl(life[1], F_GETFL);
 		if (fl >= 0)
 			fcntl(life[1], F_SETFL, fl | O_NONBLOCK);
 		res->lifeline_fd = life[1];
 		return 0;
 	}
-	case READY_ERROR:
+	case CTL_READY_ERROR:
 		snprintf(err, errlen, "%s", line[0] ? line : "it reported an error without a message");
 		goto fail;
-	case READY_BAD:
+	case CTL_READY_BAD:
 		break;
 	}
 	if (got > 0) {

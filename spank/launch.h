@@ -17,7 +17,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "control_proto.h"
+#include "ctlproto.h"
 
 #pragma GCC visibility push(hidden)
 
@@ -32,7 +32,7 @@ struct launch_params {
 	unsigned hold;
 	unsigned fin_timeout;   /* 0: the forwarder's default */
 	unsigned max_conns;     /* 0: the forwarder's default */
-	const char *starter;    /* --starter value (control_starter()); NULL: none */
+	const char *starter;    /* --starter value (starter_for()); NULL: none */
 };
 
 struct launch_result {
@@ -40,7 +40,7 @@ struct launch_result {
 	uint16_t control;       /* the control port; 0 when the forwarder
 				   reported the older "PORT n" line */
 	int lifeline_fd;        /* write end, close-on-exec, non-blocking */
-	char token[CONTROL_TOKEN_LEN + 1];  /* what the forwarder got in
+	char token[CTL_TOKEN_LEN + 1];      /* what the forwarder got in
 					       PV_FORWARD_TOKEN */
 };
 

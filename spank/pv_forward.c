@@ -1,5 +1,5 @@
 /* pv_forward.c - the SPANK callbacks of pv_forward.so (decisions live in
- * site_args.c, dest.c, argv_rewrite.c; the forwarder start in launch.c).
+ * site_args.c, pvf_value.c, argv_rewrite.c; the forwarder start in launch.c).
  *
  * srun (local), sbatch/salloc (allocator) on the submit host:
  *   init            parse the plugstack arguments, register --pv-forward
@@ -11,7 +11,7 @@
  *   salloc: the job id goes over the lifeline when salloc forks the command.
  * slurmstepd (remote):
  *   user_init       HELLO <jobid> <token> to the forwarder's control port
- *                   (every step, every node; control.c, at most 3 s)
+ *                   (every step, every node; ctl_client.c, at most 3 s)
  *   task_init       PV_FORWARD_HOST/PORT for every task; pvserver's argv[0]
  *                   slot becomes pv-forward-exec, which adds the arguments.
  *   exit            batch step only: BYE <jobid> <token> (the job ends).
@@ -31,9 +31,10 @@
 #include <slurm/spank.h>
 
 #include "argv_rewrite.h"
-#include "control.h"
-#include "control_proto.h"
-#include "dest.h"
+#include "ctl_client.h"
+#include "ctlproto.h"
+#include "starter.h"
+#include "pvf_value.h"
 #include "hostport.h"
 #include "launch.h"
 #include "numparse.h"
@@ -65,7 +66,7 @@ static struct {
 	int inherited;        /* a forwarder of the enclosing job already exists */
 	int started;          /* forwarder start attempted */
 	int remote_opt;       /* --pv-forward seen in remote context */
-	struct dest dest;
+	struct pvf_dest dest;
 	char login[HOSTPORT_HOST_MAX + 1];
 	uint16_t lport;
 	int lifeline;         /* write end, close-on-exec; -1 */
@@ -80,7 +81,7 @@ static struct {
 	int have;             /* the job has a forwarder with a control port */
 	char host[HOSTPORT_HOST_MAX + 1];
 	uint16_t control;
-	char token[CONTROL_TOKEN_LEN + 1];
+	char token[CTL_TOKEN_LEN + 1];
 	uint32_t job_id, step_id;
 } rst;
 
@@ -168,7 +169,7 @@ static const char *this_host(void)
 static int opt_cb(int val, const char *arg, int remote)
 {
 	spank_context_t ctx;
-	struct dest_env env;
+	struct pvf_value_env env;
 	char msg[1024];
 
 	(void)val;
@@ -206,7 +207,7 @@ static int opt_cb(int val, const char *arg, int remote)
 	}
 	if (sockpath_is_socket_value(arg)) {
 		struct passwd *pw = getpwuid(getuid());
-		if (dest_check_socket(arg, pw ? pw->pw_dir : NULL, getuid(), sockpath_check,
+		if (pvf_value_check_socket(arg, pw ? pw->pw_dir : NULL, getuid(), sockpath_check,
 				      &st.dest, msg, sizeof(msg)) < 0) {
 			slurm_error("%s", msg);
 			return -1;
@@ -227,7 +228,7 @@ static int opt_cb(int val, const char *arg, int remote)
 	}
 	env.ssh_connection = getenv("SSH_CONNECTION");
 	env.ssh_client = getenv("SSH_CLIENT");
-	if (dest_check(arg, &env, &site, dest_resolve_getaddrinfo, NULL, &st.dest,
+	if (pvf_value_check(arg, &env, &site, pvf_value_resolve_getaddrinfo, NULL, &st.dest,
 		       msg, sizeof(msg)) < 0) {
 		slurm_error("%s", msg);
 		return -1;
@@ -313,7 +314,7 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	lp.hold = site.hold;
 	lp.fin_timeout = site.fin_timeout;
 	lp.max_conns = site.max_conns;
-	lp.starter = control_starter(ctx == S_CTX_ALLOCATOR, program());
+	lp.starter = starter_for(ctx == S_CTX_ALLOCATOR, program());
 	if (launch_forwarder(&lp, &lr, err, sizeof(err)) < 0) {
 		slurm_error("pv-forward: could not start the forwarder: %s. "
 			    "Nothing was submitted; try again, and tell the administrators "
@@ -430,7 +431,7 @@ static int job_control(spank_t sp, uint16_t *control, char *token, size_t tokenl
 	if (rc_c == ESPANK_ENV_NOEXIST && rc_t == ESPANK_ENV_NOEXIST)
 		return 0;
 	if (rc_c != ESPANK_SUCCESS || rc_t != ESPANK_SUCCESS ||
-	    parse_port(c, control) < 0 || !control_token_valid(token))
+	    parse_port(c, control) < 0 || !ctl_token_valid(token))
 		return -1;
 	return 1;
 }
@@ -447,36 +448,36 @@ static void step_name(char *buf, size_t len, uint32_t job_id, uint32_t step_id)
 }
 
 /* Remote: one control line to the job's forwarder (at most
- * CONTROL_TIMEOUT_MS), and one log line when it did not work out: an error
+ * CTL_CLIENT_TIMEOUT_MS), and one log line when it did not work out: an error
  * for HELLO (pvserver will likely not get through either, or the forwarder
  * refuses this job), information for BYE (the job is ending anyway and the
  * forwarder also learns that from Slurm).  Never fails the step. */
-static void tell_forwarder(enum control_verb v)
+static void tell_forwarder(enum ctl_verb v)
 {
-	char line[CONTROL_LINE_MAX], reply[512], reason[300], msg[1024];
+	char line[CTL_LINE_MAX], reply[512], reason[300], msg[1024];
 	char where[HOSTPORT_HOST_MAX + 16], step[48];
-	const char *verb = control_verb_name(v);
+	const char *verb = ctl_verb_name(v);
 
 	step_name(step, sizeof(step), rst.job_id, rst.step_id);
 	hostport_format(where, sizeof(where), rst.host, rst.control);
-	if (control_format(line, sizeof(line), v, rst.job_id, rst.token) < 0) {
+	if (ctl_format_request(line, sizeof(line), v, rst.job_id, rst.token) < 0) {
 		slurm_error("pv-forward: step %s: cannot format %s", step, verb);
 		return;
 	}
-	if (control_send(rst.host, rst.control, line, CONTROL_TIMEOUT_MS,
+	if (ctl_client_send(rst.host, rst.control, line, CTL_CLIENT_TIMEOUT_MS,
 			 reply, sizeof(reply)) < 0) {
 		/* reply names host:port */
 		snprintf(msg, sizeof(msg), "pv-forward: step %s: could not tell the "
 			 "job's forwarder %s: %s", step,
-			 v == CONTROL_HELLO ? "that the step started"
+			 v == CTL_HELLO ? "that the step started"
 					    : "that the batch script ended", reply);
 	} else {
-		switch (control_parse_reply(reply, reason, sizeof(reason))) {
-		case CONTROL_REPLY_OK:
+		switch (ctl_parse_reply(reply, reason, sizeof(reason))) {
+		case CTL_REPLY_OK:
 			slurm_debug("pv-forward: step %s: %s to %s: OK", step, verb, where);
 			memset(line, 0, sizeof(line));
 			return;
-		case CONTROL_REPLY_ERR:
+		case CTL_REPLY_ERR:
 			snprintf(msg, sizeof(msg), "pv-forward: step %s: the job's forwarder "
 				 "(control port %s) refused %s: %s", step, where, verb, reason);
 			break;
@@ -488,7 +489,7 @@ static void tell_forwarder(enum control_verb v)
 		}
 	}
 	memset(line, 0, sizeof(line));
-	if (v == CONTROL_HELLO)
+	if (v == CTL_HELLO)
 		slurm_error("%s", msg);
 	else
 		slurm_info("%s; it finds out from Slurm", msg);
@@ -500,7 +501,7 @@ static void tell_forwarder(enum control_verb v)
  * its nodes) at once instead of finding it by polling. */
 int slurm_spank_user_init(spank_t sp, int ac, char **av)
 {
-	char host[HOSTPORT_HOST_MAX + 1], port[16], token[CONTROL_TOKEN_LEN + 1];
+	char host[HOSTPORT_HOST_MAX + 1], port[16], token[CTL_TOKEN_LEN + 1];
 	uint16_t control = 0;
 	uint32_t job_id = 0, step_id = 0;
 
@@ -542,7 +543,7 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 	rst.job_id = job_id;
 	rst.step_id = step_id;
 	rst.have = 1;
-	tell_forwarder(CONTROL_HELLO);
+	tell_forwarder(CTL_HELLO);
 	return 0;
 }
 
@@ -568,7 +569,7 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 	if (!spank_remote(sp) || !rst.have)
 		return 0;
 	if (rst.step_id == SLURM_BATCH_SCRIPT)
-		tell_forwarder(CONTROL_BYE);
+		tell_forwarder(CTL_BYE);
 	memset(rst.token, 0, sizeof(rst.token));
 	rst.have = 0;
 	return 0;

@@ -26,8 +26,8 @@ void site_args_init(struct site_args *sa)
 	memset(sa, 0, sizeof(*sa));
 	copy_default(sa->forwarder, sizeof(sa->forwarder), default_forwarder);
 	copy_default(sa->exec_helper, sizeof(sa->exec_helper), default_exec_helper);
-	sa->hold = SITE_DEFAULT_HOLD;
-	sa->fin_timeout = SITE_DEFAULT_FIN_TIMEOUT;
+	sa->hold = FWD_HOLD_DEFAULT_S;
+	sa->fin_timeout = FWD_FIN_TIMEOUT_DEFAULT_S;
 	sa->max_conns = SITE_DEFAULT_MAX_CONNS;
 }
 
@@ -167,20 +167,20 @@ static int parse_one(struct site_args *sa, const char *arg)
 	if (strcmp(key, "allow") == 0)
 		return add_allow(sa, arg, v);
 	if (strcmp(key, "hold") == 0) {
-		if (parse_ulong(v, 0, SITE_MAX_HOLD, &n) < 0)
-			return bad(sa, arg, "seconds 0-%u are expected", SITE_MAX_HOLD);
+		if (parse_ulong(v, 0, FWD_HOLD_MAX_S, &n) < 0)
+			return bad(sa, arg, "seconds 0-%u are expected", FWD_HOLD_MAX_S);
 		sa->hold = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(key, "fin_timeout") == 0) {
-		if (parse_ulong(v, 1, SITE_MAX_FIN_TIMEOUT, &n) < 0)
-			return bad(sa, arg, "seconds 1-%u are expected", SITE_MAX_FIN_TIMEOUT);
+		if (parse_ulong(v, 1, FWD_FIN_TIMEOUT_MAX_S, &n) < 0)
+			return bad(sa, arg, "seconds 1-%u are expected", FWD_FIN_TIMEOUT_MAX_S);
 		sa->fin_timeout = (unsigned)n;
 		return 0;
 	}
 	if (strcmp(key, "max_conns") == 0) {
-		if (parse_ulong(v, 1, SITE_MAX_CONNS, &n) < 0)
-			return bad(sa, arg, "a number 1-%u is expected", SITE_MAX_CONNS);
+		if (parse_ulong(v, 1, FWD_MAX_CONNS_MAX, &n) < 0)
+			return bad(sa, arg, "a number 1-%u is expected", FWD_MAX_CONNS_MAX);
 		sa->max_conns = (unsigned)n;
 		return 0;
 	}

@@ -24,6 +24,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fwd_limits.h"
 #include "hostport.h"
 #include "netaddr.h"
 
@@ -38,13 +39,9 @@
 
 #define SITE_PATH_MAX     1024
 #define SITE_ALLOW_MAX    64
-#define SITE_DEFAULT_HOLD 60u
-/* small: a job's pvserver opens one connection, two in split mode */
+/* small: a job's pvserver opens one connection, two in split mode (the
+ * other limits and defaults are the forwarder's: fwd_limits.h) */
 #define SITE_DEFAULT_MAX_CONNS 4
-#define SITE_MAX_HOLD     86400u   /* the forwarder's --hold limit */
-#define SITE_DEFAULT_FIN_TIMEOUT 60u
-#define SITE_MAX_FIN_TIMEOUT 86400u   /* the forwarder's --fin-timeout limit (from 1) */
-#define SITE_MAX_CONNS    65536u   /* the forwarder's --max-conns limit */
 
 struct site_allow {
 	int is_cidr;                        /* 1: cidr is set; 0: host is set */

@@ -6,10 +6,11 @@
  * ones: answer 0 or -1, never crash, read out of bounds or leak; and a
  * refusal comes with one message (check_message: not empty, one line, no
  * control characters, so that a hostile file or peer cannot forge log lines
- * or send terminal escapes to whoever reads them).  The input is used whole (a config file, a control line) and split at
- * NUL and newline bytes into an argument vector (the job-mode command line,
- * plugstack args, the pvserver command line to rewrite, the --pv-forward
- * value). */
+ * or send terminal escapes to whoever reads them).  The input is used whole
+ * (a config file, a control line, a reply, a ready line, a lifeline line)
+ * and split at NUL and newline bytes into an argument vector (the command
+ * line, plugstack args, the pvserver command line to rewrite, the
+ * --pv-forward value). */
 #include <arpa/inet.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,14 +18,14 @@
 #include <string.h>
 
 #include "argv_rewrite.h"
+#include "cmdline.h"
 #include "config.h"
-#include "control_line.h"
-#include "control_proto.h"
-#include "dest.h"
+#include "ctlproto.h"
 #include "hostport.h"
-#include "jobargs.h"
+#include "lifeline_line.h"
 #include "netaddr.h"
 #include "numparse.h"
+#include "pvf_value.h"
 #include "site_args.h"
 #include "staterec.h"
 
@@ -45,8 +46,8 @@ static void check_message(const char *what, const char *msg, const char *prefix)
 		}
 }
 
-/* Every name resolves to one documentation address (192.0.2.1): dest_check's
- * own rules run, without a DNS query per input. */
+/* Every name resolves to one documentation address (192.0.2.1):
+ * pvf_value_check's own rules run, without a DNS query per input. */
 static int fake_resolve(void *ctx, const char *host, struct sockaddr_storage *addrs, size_t max,
 			size_t *n, char *err, size_t errlen)
 {
@@ -73,8 +74,8 @@ static void whole(const char *s, const uint8_t *data, size_t size)
 
 	struct ctl_req req;
 	const char *why = NULL;
-	if (ctl_parse((const char *)data, size, &req, &why) < 0)
-		check_message("ctl_parse", why, "");
+	if (ctl_parse_request((const char *)data, size, &req, &why) < 0)
+		check_message("ctl_parse_request", why, "");
 
 	struct hostport hp;
 	if (hostport_parse(s, &hp, err, sizeof err) < 0)
@@ -88,19 +89,19 @@ static void whole(const char *s, const uint8_t *data, size_t size)
 	lifeline_parse_line(s, &id);
 	struct staterec rec;
 	staterec_parse(s, &rec);
-	control_parse_reply(s, err, sizeof err);
+	ctl_parse_reply(s, err, sizeof err);
 	uint16_t port, control;
-	ready_parse(s, &port, &control, err, sizeof err);
+	ctl_parse_ready(s, &port, &control, err, sizeof err);
 }
 
 static void words(int argc, char **argv)
 {
 	char err[512];
-	struct jobargs ja;
-	if (jobargs_parse(argc, argv, &ja, err, sizeof err) == 0)
-		jobargs_free(&ja);
+	struct cmdline ja;
+	if (cmdline_parse(argc, argv, &ja, err, sizeof err) == 0)
+		cmdline_free(&ja);
 	else
-		check_message("jobargs_parse", err, "");
+		check_message("cmdline_parse", err, "");
 
 	struct site_args sa;
 	site_args_init(&sa);
@@ -113,17 +114,17 @@ static void words(int argc, char **argv)
 	free(rewritten);     /* one block */
 
 	if (argc > 1) {
-		struct dest_env env = { .ssh_connection = argc > 2 ? argv[2] : NULL,
-					.ssh_client = argc > 3 ? argv[3] : NULL };
+		struct pvf_value_env env = { .ssh_connection = argc > 2 ? argv[2] : NULL,
+					     .ssh_client = argc > 3 ? argv[3] : NULL };
 		struct site_args site;
 		site_args_init(&site);
-		struct dest d;
-		if (dest_check(argv[1], &env, &site, fake_resolve, NULL, &d, err, sizeof err) < 0)
-			check_message("dest_check", err, "pv-forward: ");
+		struct pvf_dest d;
+		if (pvf_value_check(argv[1], &env, &site, fake_resolve, NULL, &d, err, sizeof err) < 0)
+			check_message("pvf_value_check", err, "pv-forward: ");
 		/* the socket form: the grammar only (no file system behind it) */
-		if (dest_check_socket(argv[1], argc > 2 ? argv[2] : "/home/u", 1000, NULL, &d,
-				      err, sizeof err) < 0)
-			check_message("dest_check_socket", err, "pv-forward: ");
+		if (pvf_value_check_socket(argv[1], argc > 2 ? argv[2] : "/home/u", 1000, NULL, &d,
+					   err, sizeof err) < 0)
+			check_message("pvf_value_check_socket", err, "pv-forward: ");
 	}
 }
 

@@ -1,5 +1,5 @@
 #!/bin/bash
-# A salloc's forwarder is gone <= 2 s after the allocation ends (issue 5), measured:
+# A salloc's forwarder is gone <= 2 s after the allocation ends, measured:
 #   exits     salloc --pv-forward=desktop:PORT srun <probe>: the step's task holds a connection
 #             through the forwarder to a recording listener on desktop (--list: job, running,
 #             1 connection), lets go; the command ends, salloc exits: gone <= 2 s after salloc

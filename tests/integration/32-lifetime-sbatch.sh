@@ -1,5 +1,5 @@
 #!/bin/bash
-# A batch job's forwarder is bound to its own job and ends with it (issue 5), measured against
+# A batch job's forwarder is bound to its own job and ends with it, measured against
 # the moment slurmctld logs the end of the job (or the test's scancel):
 #   complete  sbatch --wrap='sleep 6': --list shows the job running; the job completes: gone
 #             <= 5 s after slurmctld logged it done.

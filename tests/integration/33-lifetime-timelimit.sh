@@ -1,5 +1,5 @@
 #!/bin/bash
-# The time limit ends the job, and the forwarder with it (issue 5). Slurm's limits are whole
+# The time limit ends the job, and the forwarder with it. Slurm's limits are whole
 # minutes and slurmctld enforces them on its own schedule (about every 30 s), so a 1-minute
 # job ends 60-90 s after it started: both launchers are tested in that one wait, side by side:
 #   salloc -t 1 --pv-forward ... sleep 300   gone <= 2 s after slurmctld logged the time limit

@@ -1,5 +1,5 @@
 #!/bin/bash
-# slurmctld restarts while a batch job runs (issue 5): the forwarder survives and still cleans
+# slurmctld restarts while a batch job runs: the forwarder survives and still cleans
 # up afterwards.
 #   - sbatch --pv-forward: the batch script holds a connection through the forwarder to a
 #     recording listener on desktop; the forwarder is bound to the job (--list: running).

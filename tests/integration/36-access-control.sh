@@ -1,5 +1,5 @@
 #!/bin/bash
-# Only the job's nodes may use its forwarder (issue 5). A recording listener on desktop logs
+# Only the job's nodes may use its forwarder. A recording listener on desktop logs
 # every connection and byte that reaches it.
 #   pending   sbatch -H -w compute1 --pv-forward (held: no nodes yet): a connection from compute1
 #             is refused like any other; the forwarder knows its job by the order of submission

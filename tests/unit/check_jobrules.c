@@ -1,15 +1,12 @@
-/* check_jobrules.c - job decisions (forwarder/jobrules.c), the control
- * lines (forwarder/control_line.c, against the plugin's spank/control_proto.c),
- * the state file text (forwarder/staterec.c) and the job-mode flags of
- * issue 5 (forwarder/jobargs.c). */
+/* check_jobrules.c - job decisions (forwarder/jobrules.c), the state file
+ * text (forwarder/staterec.c) and the job-mode flags of the command line
+ * (forwarder/cmdline.c). */
 #include <check.h>
 #include <string.h>
 
 #include <slurm/slurm.h>
 
-#include "control_line.h"
-#include "control_proto.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "jobrules.h"
 #include "staterec.h"
 
@@ -214,104 +211,6 @@ START_TEST(candidates_by_session)
 }
 END_TEST
 
-/* ---- control lines */
-
-START_TEST(tokens)
-{
-	ck_assert_int_eq(ctl_token_valid(TOKEN), 1);
-	ck_assert_int_eq(ctl_token_valid("0123456789ABCDEF0123456789abcdef"), 0);
-	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcde"), 0);
-	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcdef0"), 0);
-	ck_assert_int_eq(ctl_token_valid("0123456789abcdef0123456789abcdeg"), 0);
-	ck_assert_int_eq(ctl_token_valid(" 123456789abcdef0123456789abcdef"), 0);
-	ck_assert_int_eq(ctl_token_valid(""), 0);
-	ck_assert_int_eq(ctl_token_valid(NULL), 0);
-	ck_assert_int_eq(ctl_token_equal(TOKEN, TOKEN), 1);
-	ck_assert_int_eq(ctl_token_equal(TOKEN, "1123456789abcdef0123456789abcdef"), 0);
-	ck_assert_int_eq(ctl_token_equal(TOKEN, "0123456789abcdef0123456789abcdee"), 0);
-}
-END_TEST
-
-static int parse_str(const char *s, struct ctl_req *r, const char **why)
-{
-	return ctl_parse(s, strlen(s), r, why);
-}
-
-START_TEST(requests)
-{
-	struct ctl_req r;
-	const char *why = NULL;
-	ck_assert_int_eq(parse_str("HELLO 12 " TOKEN, &r, &why), 0);
-	ck_assert_int_eq(r.verb, CTL_HELLO);
-	ck_assert_uint_eq(r.job_id, 12);
-	ck_assert_str_eq(r.token, TOKEN);
-	ck_assert_int_eq(parse_str("BYE 4294967295 " TOKEN "\r", &r, &why), 0);
-	ck_assert_int_eq(r.verb, CTL_BYE);
-	ck_assert_uint_eq(r.job_id, 4294967295u);
-	ck_assert_str_eq(ctl_verb_name(CTL_BYE), "BYE");
-	ck_assert_str_eq(ctl_verb_name(CTL_HELLO), "HELLO");
-}
-END_TEST
-
-static const char *const bad_requests[] = {
-	"", "HELLO", "HELLO ", "HELLO 12", "HELLO 12 ", "hello 12 " TOKEN, "HI 12 " TOKEN,
-	"HELLO 0 " TOKEN, "HELLO 4294967296 " TOKEN, "HELLO -1 " TOKEN, "HELLO +1 " TOKEN,
-	"HELLO 1x " TOKEN, "HELLO  12 " TOKEN, "HELLO 12  " TOKEN, "HELLO 12 " TOKEN " ",
-	"HELLO 12 " TOKEN "0", "HELLO 12 0123456789ABCDEF0123456789abcdef",
-	"HELLO 12 0123456789abcdef0123456789abcde", " HELLO 12 " TOKEN, "BYE 12 " TOKEN " x",
-	"HELLO 12345678901234567890 " TOKEN, "GET / HTTP/1.0",
-};
-
-START_TEST(bad_request)
-{
-	struct ctl_req r;
-	const char *why = NULL;
-	ck_assert_int_eq(parse_str(bad_requests[_i], &r, &why), -1);
-	ck_assert_ptr_nonnull(why);
-}
-END_TEST
-
-START_TEST(request_with_nul)
-{
-	struct ctl_req r;
-	const char *why = NULL;
-	char line[] = "HELLO 12 " TOKEN;
-	line[3] = '\0';
-	ck_assert_int_eq(ctl_parse(line, sizeof line - 1, &r, &why), -1);
-}
-END_TEST
-
-/* What the plugin sends is what the forwarder reads, and back. */
-START_TEST(matches_the_plugin)
-{
-	char line[CONTROL_LINE_MAX], reply[64], reason[64];
-	struct ctl_req r;
-	const char *why;
-	int n = control_format(line, sizeof line, CONTROL_BYE, 4294967295u, TOKEN);
-	ck_assert_int_gt(n, 0);
-	ck_assert_int_le(n, CTL_LINE_MAX);
-	ck_assert_int_eq(line[n - 1], '\n');
-	ck_assert_int_eq(ctl_parse(line, (size_t)n - 1, &r, &why), 0);
-	ck_assert_int_eq(r.verb, CTL_BYE);
-	ck_assert_uint_eq(r.job_id, 4294967295u);
-	n = control_format(line, sizeof line, CONTROL_HELLO, 1, TOKEN);
-	ck_assert_int_eq(ctl_parse(line, (size_t)n - 1, &r, &why), 0);
-	ck_assert_int_eq(r.verb, CTL_HELLO);
-	ck_assert_uint_eq(ctl_format_reply(reply, sizeof reply, NULL), 3);
-	ck_assert_str_eq(reply, "OK\n");
-	ck_assert_int_eq(control_parse_reply(reply, reason, sizeof reason), CONTROL_REPLY_OK);
-	ctl_format_reply(reply, sizeof reply, "job 12 belongs to another user");
-	ck_assert_str_eq(reply, "ERR job 12 belongs to another user\n");
-	ck_assert_int_eq(control_parse_reply(reply, reason, sizeof reason), CONTROL_REPLY_ERR);
-	ck_assert_str_eq(reason, "job 12 belongs to another user");
-	ctl_format_reply(reply, 12, "a long reason\nwith a newline");
-	ck_assert_str_eq(reply, "ERR a l...\n");
-	ctl_format_reply(reply, sizeof reply, "x\ty");
-	ck_assert_str_eq(reply, "ERR x\\x09y\n");
-	ck_assert_int_eq(control_token_valid(TOKEN), ctl_token_valid(TOKEN));
-}
-END_TEST
-
 /* ---- the state file */
 
 START_TEST(state_roundtrip)
@@ -407,37 +306,37 @@ START_TEST(ages_and_lines)
 }
 END_TEST
 
-/* ---- job-mode flags of issue 5 */
+/* ---- the job-mode flags: --slurm-job, --starter, --control (forwarder/cmdline.c) */
 
-static int parse_args(struct jobargs *a, char *err, const char **list)
+static int parse_args(struct cmdline *a, char *err, const char **list)
 {
 	int argc = 0;
 	while (list[argc])
 		argc++;
-	return jobargs_parse(argc, (char *const *)list, a, err, 256);
+	return cmdline_parse(argc, (char *const *)list, a, err, 256);
 }
 #define ARGS(a, err, ...) parse_args((a), (err), (const char *[]){ "pv-forwarder", __VA_ARGS__, NULL })
 
 START_TEST(starter_and_control)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "sbatch", "--control",
 			      "--to", "d:1", "--listen", "10.0.0.1", "--hold", "5", "--ready-fd", "3",
 			      "--lifeline-fd", "4"), 0);
 	ck_assert_int_eq(a.starter, PVF_STARTER_SBATCH);
 	ck_assert_int_eq(a.control, 1);
-	jobargs_free(&a);
+	cmdline_free(&a);
 	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter=srun", "--to", "d:1"), 0);
 	ck_assert_int_eq(a.starter, PVF_STARTER_SRUN);
 	ck_assert_int_eq(a.control, 0);
-	ck_assert_str_eq(jobargs_starter_name(a.starter), "srun");
-	jobargs_free(&a);
+	ck_assert_str_eq(cmdline_starter_name(a.starter), "srun");
+	cmdline_free(&a);
 	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "salloc", "--to", "d:1"), 0);
 	ck_assert_int_eq(a.starter, PVF_STARTER_SALLOC);
-	ck_assert_str_eq(jobargs_starter_name(PVF_STARTER_NONE), "");
-	ck_assert_str_eq(jobargs_starter_name(PVF_STARTER_SBATCH), "sbatch");
-	jobargs_free(&a);
+	ck_assert_str_eq(cmdline_starter_name(PVF_STARTER_NONE), "");
+	ck_assert_str_eq(cmdline_starter_name(PVF_STARTER_SBATCH), "sbatch");
+	cmdline_free(&a);
 	ck_assert_int_eq(ARGS(&a, err, "--job", "--slurm-job", "--starter", "mpirun", "--to", "d:1"), -1);
 	ck_assert_str_eq(err, "--starter needs srun, sbatch or salloc, not 'mpirun'");
 	ck_assert_int_eq(ARGS(&a, err, "--job", "--starter", "srun", "--to", "d:1"), -1);
@@ -452,7 +351,7 @@ END_TEST
 
 START_TEST(list_mode)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(ARGS(&a, err, "--list"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_LIST);
@@ -614,13 +513,6 @@ Suite *jobrules_suite(void)
 	tcase_add_test(tc, order_pair);
 	tcase_add_test(tc, order_cannot_tell);
 	tcase_add_test(tc, order_many);
-	suite_add_tcase(s, tc);
-	tc = tcase_create("control_line");
-	tcase_add_test(tc, tokens);
-	tcase_add_test(tc, requests);
-	tcase_add_loop_test(tc, bad_request, 0, (int)(sizeof bad_requests / sizeof bad_requests[0]));
-	tcase_add_test(tc, request_with_nul);
-	tcase_add_test(tc, matches_the_plugin);
 	suite_add_tcase(s, tc);
 	tc = tcase_create("staterec");
 	tcase_add_test(tc, state_roundtrip);

@@ -14,9 +14,9 @@
 #include <sys/un.h>
 #include <unistd.h>
 
-#include "dest.h"
+#include "pvf_value.h"
 #include "hostport.h"
-#include "jobargs.h"
+#include "cmdline.h"
 #include "sockpath.h"
 
 #define ME 1000
@@ -186,11 +186,11 @@ static enum sockpath_verdict table_check(const char *path, uid_t user, char *res
 
 START_TEST(test_dest_check_socket)
 {
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 
 	table_verdict = SOCKPATH_OK;
-	ck_assert_int_eq(dest_check_socket("~", "/home/alice", ME, table_check, &d, msg, sizeof msg), 0);
+	ck_assert_int_eq(pvf_value_check_socket("~", "/home/alice", ME, table_check, &d, msg, sizeof msg), 0);
 	ck_assert_str_eq(d.host, "/home/alice/.pv-forward.sock");
 	ck_assert_str_eq(d.to, "/home/alice/.pv-forward.sock");
 	ck_assert_str_eq(table_seen, "/home/alice/.pv-forward.sock");
@@ -203,12 +203,12 @@ START_TEST(test_dest_check_socket)
 	ck_assert_str_eq(shown, "/home/alice/.pv-forward.sock");
 
 	table_verdict = SOCKPATH_MISSING;
-	ck_assert_int_eq(dest_check_socket("/tmp/pv.sock", NULL, ME, table_check, &d, msg, sizeof msg), 0);
+	ck_assert_int_eq(pvf_value_check_socket("/tmp/pv.sock", NULL, ME, table_check, &d, msg, sizeof msg), 0);
 	ck_assert_int_eq(d.missing, 1);
 	ck_assert_str_eq(d.host, "/tmp/pv.sock");
 
 	table_verdict = SOCKPATH_REFUSED;
-	ck_assert_int_eq(dest_check_socket("/tmp/pv.sock", NULL, ME, table_check, &d, msg, sizeof msg), -1);
+	ck_assert_int_eq(pvf_value_check_socket("/tmp/pv.sock", NULL, ME, table_check, &d, msg, sizeof msg), -1);
 	ck_assert_str_eq(msg, "pv-forward: socket '/tmp/pv.sock' belongs to another user (uid 1001) in "
 			      "'/tmp/pv.sock' (expected /PATH or ~/PATH of a Unix socket that only you "
 			      "control: the far end of your ssh -R)");
@@ -216,14 +216,14 @@ START_TEST(test_dest_check_socket)
 	/* refused before the file system is asked */
 	table_seen[0] = '\0';
 	table_verdict = SOCKPATH_OK;
-	ck_assert_int_eq(dest_check_socket("/a/../b", NULL, ME, table_check, &d, msg, sizeof msg), -1);
+	ck_assert_int_eq(pvf_value_check_socket("/a/../b", NULL, ME, table_check, &d, msg, sizeof msg), -1);
 	ck_assert_str_eq(table_seen, "");
 	ck_assert_ptr_nonnull(strstr(msg, "'..' in the path"));
 	ck_assert_ptr_nonnull(strstr(msg, "in '/a/../b'"));
-	ck_assert_int_eq(dest_check_socket("~", NULL, ME, table_check, &d, msg, sizeof msg), -1);
+	ck_assert_int_eq(pvf_value_check_socket("~", NULL, ME, table_check, &d, msg, sizeof msg), -1);
 	ck_assert_ptr_nonnull(strstr(msg, "cannot tell your home directory"));
 	/* no file system check at all */
-	ck_assert_int_eq(dest_check_socket("/x/y", NULL, ME, NULL, &d, msg, sizeof msg), 0);
+	ck_assert_int_eq(pvf_value_check_socket("/x/y", NULL, ME, NULL, &d, msg, sizeof msg), 0);
 }
 END_TEST
 
@@ -231,18 +231,18 @@ END_TEST
  * login node can reach it); literals need no DNS. */
 START_TEST(test_dest_loopback)
 {
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
-	ck_assert_int_eq(dest_check("127.0.0.1:11111", NULL, NULL, dest_resolve_getaddrinfo, NULL,
+	ck_assert_int_eq(pvf_value_check("127.0.0.1:11111", NULL, NULL, pvf_value_resolve_getaddrinfo, NULL,
 				    &d, msg, sizeof msg), 0);
 	ck_assert_int_eq(d.loopback, 1);
-	ck_assert_int_eq(dest_check("127.1.2.3", NULL, NULL, dest_resolve_getaddrinfo, NULL,
+	ck_assert_int_eq(pvf_value_check("127.1.2.3", NULL, NULL, pvf_value_resolve_getaddrinfo, NULL,
 				    &d, msg, sizeof msg), 0);
 	ck_assert_int_eq(d.loopback, 1);
-	ck_assert_int_eq(dest_check("[::1]:11111", NULL, NULL, dest_resolve_getaddrinfo, NULL,
+	ck_assert_int_eq(pvf_value_check("[::1]:11111", NULL, NULL, pvf_value_resolve_getaddrinfo, NULL,
 				    &d, msg, sizeof msg), 0);
 	ck_assert_int_eq(d.loopback, 1);
-	ck_assert_int_eq(dest_check("192.0.2.1:11111", NULL, NULL, dest_resolve_getaddrinfo, NULL,
+	ck_assert_int_eq(pvf_value_check("192.0.2.1:11111", NULL, NULL, pvf_value_resolve_getaddrinfo, NULL,
 				    &d, msg, sizeof msg), 0);
 	ck_assert_int_eq(d.loopback, 0);
 	ck_assert_int_eq(d.socket, 0);
@@ -250,21 +250,21 @@ START_TEST(test_dest_loopback)
 END_TEST
 
 /* The forwarder's --to takes the path the plugin passes on. */
-START_TEST(test_jobargs_to_socket)
+START_TEST(test_cmdline_to_socket)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	char *good[] = { "pv-forwarder", "--job", "--to", "/home/a/.pv-forward.sock", NULL };
-	ck_assert_int_eq(jobargs_parse(4, good, &a, err, sizeof err), 0);
+	ck_assert_int_eq(cmdline_parse(4, good, &a, err, sizeof err), 0);
 	ck_assert_str_eq(a.to.host, "/home/a/.pv-forward.sock");
 	ck_assert_uint_eq(a.to.port, 0);
-	jobargs_free(&a);
+	cmdline_free(&a);
 	char *bad[] = { "pv-forwarder", "--job", "--to=/a/../b.sock", NULL };
-	ck_assert_int_eq(jobargs_parse(3, bad, &a, err, sizeof err), -1);
+	ck_assert_int_eq(cmdline_parse(3, bad, &a, err, sizeof err), -1);
 	ck_assert_str_eq(err, "--to needs HOST:PORT or /SOCKET, not '/a/../b.sock': "
 			      "'.' or '..' in the path (write the path plainly)");
 	char *tilde[] = { "pv-forwarder", "--job", "--to", "~/x.sock", NULL };
-	ck_assert_int_eq(jobargs_parse(4, tilde, &a, err, sizeof err), -1);
+	ck_assert_int_eq(cmdline_parse(4, tilde, &a, err, sizeof err), -1);
 }
 END_TEST
 
@@ -402,7 +402,7 @@ Suite *sockpath_suite(void)
 	tcase_add_test(tc, test_judge_peer);
 	tcase_add_test(tc, test_dest_check_socket);
 	tcase_add_test(tc, test_dest_loopback);
-	tcase_add_test(tc, test_jobargs_to_socket);
+	tcase_add_test(tc, test_cmdline_to_socket);
 	tcase_add_test(tc, test_unix_line);
 	tcase_add_test(tc, test_check_fs);
 	suite_add_tcase(s, tc);

@@ -1,11 +1,11 @@
-/* jobargs.c - pv-forwarder's command line (see jobargs.h).  Pure. */
-#include "jobargs.h"
+/* cmdline.c - pv-forwarder's command line, every mode (see cmdline.h).  Pure. */
+#include "cmdline.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "errmsg.h"
 #include "hostport.h"
 #include "netaddr.h"
 #include "numparse.h"
@@ -52,18 +52,6 @@ static const struct opt opts[] = {
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static int fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-	va_start(ap, fmt);
-	if (err && errlen)
-		vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
 /* "--to" or "-c" for messages. */
 static const char *optname(const struct opt *o, char *buf, size_t len)
 {
@@ -74,7 +62,7 @@ static const char *optname(const struct opt *o, char *buf, size_t len)
 	return buf;
 }
 
-static int add_allow(struct jobargs *a, const char *list, char *err, size_t errlen)
+static int add_allow(struct cmdline *a, const char *list, char *err, size_t errlen)
 {
 	const char *p = list;
 	char q[QUOTE_BUF];
@@ -82,9 +70,9 @@ static int add_allow(struct jobargs *a, const char *list, char *err, size_t errl
 		size_t n = strcspn(p, ",");
 		char item[HOSTPORT_HOST_MAX + 8];
 		if (n == 0)
-			return fail(err, errlen, "--allow: empty entry in '%s'", quote_str(q, sizeof q, list));
+			return errmsg(err, errlen, "--allow: empty entry in '%s'", quote_str(q, sizeof q, list));
 		if (n >= sizeof item)
-			return fail(err, errlen, "--allow: entry too long in '%s'", quote_str(q, sizeof q, list));
+			return errmsg(err, errlen, "--allow: entry too long in '%s'", quote_str(q, sizeof q, list));
 		memcpy(item, p, n);
 		item[n] = '\0';
 
@@ -92,15 +80,15 @@ static int add_allow(struct jobargs *a, const char *list, char *err, size_t errl
 		char why[128] = "";
 		if (strchr(item, '/') ? cidr_parse(item, &c, why, sizeof why) != 0
 				      : !host_is_valid(item, why, sizeof why))
-			return fail(err, errlen, "--allow: '%s' is not an address, CIDR block or host name: %s",
+			return errmsg(err, errlen, "--allow: '%s' is not an address, CIDR block or host name: %s",
 				    quote_str(q, sizeof q, item), why);
 
 		char **grown = realloc(a->allow, (a->nallow + 1) * sizeof *grown);
 		if (!grown)
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		a->allow = grown;
 		if (!(a->allow[a->nallow] = strdup(item)))
-			return fail(err, errlen, "out of memory");
+			return errmsg(err, errlen, "out of memory");
 		a->nallow++;
 		if (p[n] == '\0')
 			return 0;
@@ -113,14 +101,14 @@ static int parse_fd(const char *name, const char *v, int *out, char *err, size_t
 	unsigned long n;
 	char q[QUOTE_BUF];
 	if (parse_ulong(v, 0, 1048576, &n) != 0)
-		return fail(err, errlen, "%s needs a file descriptor number, not '%s'", name,
+		return errmsg(err, errlen, "%s needs a file descriptor number, not '%s'", name,
 			    quote_str(q, sizeof q, v));
 	*out = (int)n;
 	return 0;
 }
 
 /* Applies one option with its value (NULL for flags). */
-static int apply(struct jobargs *a, const struct opt *o, const char *v, char *err, size_t errlen)
+static int apply(struct cmdline *a, const struct opt *o, const char *v, char *err, size_t errlen)
 {
 	char nb[32], why[128] = "", q[QUOTE_BUF];
 	const char *name = optname(o, nb, sizeof nb);
@@ -130,7 +118,7 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 	switch (o->id) {
 	case O_CONFIG:
 		if (!*v)
-			return fail(err, errlen, "%s needs a file name", name);
+			return errmsg(err, errlen, "%s needs a file name", name);
 		a->config = v;
 		break;
 	case O_FOREGROUND: a->foreground = 1; break;
@@ -147,57 +135,57 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		else if (strcmp(v, "salloc") == 0)
 			a->starter = PVF_STARTER_SALLOC;
 		else
-			return fail(err, errlen, "--starter needs srun, sbatch or salloc, not '%s'", qv);
+			return errmsg(err, errlen, "--starter needs srun, sbatch or salloc, not '%s'", qv);
 		break;
 	case O_HELP: case O_VERSION: break;   /* handled by the caller */
 	case O_TO:
 		if (v[0] == '/') {        /* a Unix socket (sockpath.h); checked at every connect */
 			char path[SOCKPATH_BUF];
 			if (sockpath_parse(v, NULL, path, sizeof path, why, sizeof why) != 0)
-				return fail(err, errlen, "--to needs HOST:PORT or /SOCKET, not '%s': %s", qv, why);
+				return errmsg(err, errlen, "--to needs HOST:PORT or /SOCKET, not '%s': %s", qv, why);
 			memset(&a->to, 0, sizeof a->to);
 			snprintf(a->to.host, sizeof a->to.host, "%s", path);
 			break;
 		}
 		if (hostport_parse(v, &a->to, why, sizeof why) != 0)
-			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s", qv, why);
+			return errmsg(err, errlen, "--to needs HOST:PORT, not '%s': %s", qv, why);
 		if (!a->to.host[0] || !a->to.port)
-			return fail(err, errlen, "--to needs HOST:PORT, not '%s': %s missing", qv,
+			return errmsg(err, errlen, "--to needs HOST:PORT, not '%s': %s missing", qv,
 				    a->to.host[0] ? "port" : "host");
 		break;
 	case O_LISTEN: {
 		struct hostport hp;
 		if (hostport_parse(v, &hp, why, sizeof why) != 0)
-			return fail(err, errlen, "--listen needs an address, not '%s': %s", qv, why);
+			return errmsg(err, errlen, "--listen needs an address, not '%s': %s", qv, why);
 		if (!hp.host[0])
-			return fail(err, errlen, "--listen needs an address, not '%s'", qv);
+			return errmsg(err, errlen, "--listen needs an address, not '%s'", qv);
 		if (hp.port)
-			return fail(err, errlen, "--listen takes an address only, not '%s' (the port comes from --ports)", qv);
+			return errmsg(err, errlen, "--listen takes an address only, not '%s' (the port comes from --ports)", qv);
 		memcpy(a->listen, hp.host, sizeof a->listen);
 		break;
 	}
 	case O_PORTS:
 		if (parse_port_range(v, &a->port_lo, &a->port_hi) != 0) {
 			if (parse_port(v, &a->port_lo) != 0)
-				return fail(err, errlen, "--ports needs LO-HI with 1 <= LO <= HI <= 65535, not '%s'", qv);
+				return errmsg(err, errlen, "--ports needs LO-HI with 1 <= LO <= HI <= 65535, not '%s'", qv);
 			a->port_hi = a->port_lo;
 		}
 		break;
 	case O_ALLOW:
 		return add_allow(a, v, err, errlen);
 	case O_HOLD:
-		if (parse_ulong(v, 0, JOBARGS_MAX_HOLD_S, &n) != 0)
-			return fail(err, errlen, "--hold needs seconds 0-%u, not '%s'", JOBARGS_MAX_HOLD_S, qv);
+		if (parse_ulong(v, 0, FWD_HOLD_MAX_S, &n) != 0)
+			return errmsg(err, errlen, "--hold needs seconds 0-%u, not '%s'", FWD_HOLD_MAX_S, qv);
 		a->hold_s = (unsigned)n;
 		break;
 	case O_FIN_TIMEOUT:
-		if (parse_ulong(v, 1, JOBARGS_MAX_FIN_S, &n) != 0)
-			return fail(err, errlen, "--fin-timeout needs seconds 1-%u, not '%s'", JOBARGS_MAX_FIN_S, qv);
+		if (parse_ulong(v, 1, FWD_FIN_TIMEOUT_MAX_S, &n) != 0)
+			return errmsg(err, errlen, "--fin-timeout needs seconds 1-%u, not '%s'", FWD_FIN_TIMEOUT_MAX_S, qv);
 		a->fin_timeout_s = (unsigned)n;
 		break;
 	case O_MAX_CONNS:
-		if (parse_ulong(v, 1, JOBARGS_MAX_MAX_CONNS, &n) != 0)
-			return fail(err, errlen, "--max-conns needs a number 1-%u, not '%s'", JOBARGS_MAX_MAX_CONNS, qv);
+		if (parse_ulong(v, 1, FWD_MAX_CONNS_MAX, &n) != 0)
+			return errmsg(err, errlen, "--max-conns needs a number 1-%u, not '%s'", FWD_MAX_CONNS_MAX, qv);
 		a->max_conns = (unsigned)n;
 		break;
 	case O_READY_FD:
@@ -206,12 +194,12 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 		return parse_fd(name, v, &a->lifeline_fd, err, errlen);
 	case O_JOB_ID:
 		if (parse_ulong(v, 1, 4294967295UL, &n) != 0)
-			return fail(err, errlen, "--job-id needs a Slurm job id (a number), not '%s'", qv);
+			return errmsg(err, errlen, "--job-id needs a Slurm job id (a number), not '%s'", qv);
 		a->job_id = n;
 		break;
 	case O_PIDFILE:
 		if (!*v)
-			return fail(err, errlen, "%s needs a file name", name);
+			return errmsg(err, errlen, "%s needs a file name", name);
 		a->pidfile = v;
 		break;
 	case O_COUNT: break;
@@ -220,36 +208,36 @@ static int apply(struct jobargs *a, const struct opt *o, const char *v, char *er
 }
 
 /* The consistency rules once every option is known. */
-static int check(struct jobargs *a, const unsigned seen[O_COUNT], char *err, size_t errlen)
+static int check(struct cmdline *a, const unsigned seen[O_COUNT], char *err, size_t errlen)
 {
 	if (seen[O_LIST]) {
 		for (size_t i = 0; i < NOPTS; i++)
 			if (seen[opts[i].id] && opts[i].id != O_LIST && opts[i].id != O_DEBUG)
-				return fail(err, errlen, "--list takes no option but -d, not --%s",
+				return errmsg(err, errlen, "--list takes no option but -d, not --%s",
 					    opts[i].longname);
 		a->mode = PVF_MODE_LIST;
 		return 0;
 	}
 	if (a->mode == PVF_MODE_JOB) {
 		if (seen[O_CONFIG])
-			return fail(err, errlen, "-c/--config is for portfwd mode; it does not go with --job");
+			return errmsg(err, errlen, "-c/--config is for portfwd mode; it does not go with --job");
 		if (!seen[O_TO])
-			return fail(err, errlen, "--job needs --to HOST:PORT");
+			return errmsg(err, errlen, "--job needs --to HOST:PORT");
 		if (seen[O_JOB_ID] && !a->slurm_job)
-			return fail(err, errlen, "--job-id needs --slurm-job");
+			return errmsg(err, errlen, "--job-id needs --slurm-job");
 		if (seen[O_STARTER] && !a->slurm_job)
-			return fail(err, errlen, "--starter needs --slurm-job");
+			return errmsg(err, errlen, "--starter needs --slurm-job");
 		if (seen[O_CONTROL] && !a->slurm_job)
-			return fail(err, errlen, "--control needs --slurm-job");
+			return errmsg(err, errlen, "--control needs --slurm-job");
 		if (a->ready_fd >= 0 && a->ready_fd == a->lifeline_fd)
-			return fail(err, errlen, "--ready-fd and --lifeline-fd must differ");
+			return errmsg(err, errlen, "--ready-fd and --lifeline-fd must differ");
 		return 0;
 	}
 	for (size_t i = 0; i < NOPTS; i++)
 		if (opts[i].job_only && seen[opts[i].id])
-			return fail(err, errlen, "--%s is only valid with --job", opts[i].longname);
+			return errmsg(err, errlen, "--%s is only valid with --job", opts[i].longname);
 	if (!seen[O_CONFIG])
-		return fail(err, errlen, "nothing to do: give -c FILE (portfwd mode) or --job (job mode); see --help");
+		return errmsg(err, errlen, "nothing to do: give -c FILE (portfwd mode) or --job (job mode); see --help");
 	a->mode = PVF_MODE_PORTFWD;
 	return 0;
 }
@@ -272,7 +260,7 @@ static const struct opt *find_short(char c)
 
 /* Records o (with value v) and reports whether parsing should stop for help
  * or version (1), go on (0) or failed (-1). */
-static int take(struct jobargs *a, unsigned seen[O_COUNT], const struct opt *o,
+static int take(struct cmdline *a, unsigned seen[O_COUNT], const struct opt *o,
 		const char *v, char *err, size_t errlen)
 {
 	char nb[32];
@@ -281,24 +269,24 @@ static int take(struct jobargs *a, unsigned seen[O_COUNT], const struct opt *o,
 		return 1;
 	}
 	if (seen[o->id] && o->id != O_DEBUG && o->id != O_ALLOW)
-		return fail(err, errlen, "%s given twice", optname(o, nb, sizeof nb));
+		return errmsg(err, errlen, "%s given twice", optname(o, nb, sizeof nb));
 	seen[o->id]++;
 	return apply(a, o, v, err, errlen);
 }
 
-int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, size_t errlen)
+int cmdline_parse(int argc, char *const argv[], struct cmdline *out, char *err, size_t errlen)
 {
-	struct jobargs a;
+	struct cmdline a;
 	unsigned seen[O_COUNT] = { 0 };
 	int rc = 0, i;
 	char q[QUOTE_BUF];
 
 	memset(&a, 0, sizeof a);
-	a.hold_s = JOBARGS_DEFAULT_HOLD_S;
-	a.fin_timeout_s = JOBARGS_DEFAULT_FIN_S;
-	a.max_conns = JOBARGS_DEFAULT_MAX_CONNS;
+	a.hold_s = FWD_HOLD_DEFAULT_S;
+	a.fin_timeout_s = FWD_FIN_TIMEOUT_DEFAULT_S;
+	a.max_conns = FWD_MAX_CONNS_DEFAULT;
 	a.ready_fd = a.lifeline_fd = -1;
-	snprintf(a.listen, sizeof a.listen, "%s", JOBARGS_DEFAULT_LISTEN);
+	snprintf(a.listen, sizeof a.listen, "%s", CMDLINE_DEFAULT_LISTEN);
 	if (err && errlen)
 		err[0] = '\0';
 
@@ -306,7 +294,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 		const char *arg = argv[i];
 		if (strcmp(arg, "--") == 0) {
 			if (i + 1 < argc)
-				rc = fail(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, argv[i + 1]));
+				rc = errmsg(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, argv[i + 1]));
 			break;
 		}
 		if (arg[0] == '-' && arg[1] == '-') {             /* --name[=value] */
@@ -315,12 +303,12 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 			const struct opt *o = find_long(name, len);
 			const char *v = NULL;
 			if (!o) {
-				rc = fail(err, errlen, "unknown option '--%s'",
+				rc = errmsg(err, errlen, "unknown option '--%s'",
 					  quote_text(q, sizeof q, name, len, QUOTE_ALL));
 				break;
 			}
 			if (!o->has_value && eq) {
-				rc = fail(err, errlen, "--%s takes no value", o->longname);
+				rc = errmsg(err, errlen, "--%s takes no value", o->longname);
 				break;
 			}
 			if (o->has_value) {
@@ -329,7 +317,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 				else if (i + 1 < argc)
 					v = argv[++i];
 				else {
-					rc = fail(err, errlen, "--%s needs a value", o->longname);
+					rc = errmsg(err, errlen, "--%s needs a value", o->longname);
 					break;
 				}
 			}
@@ -339,7 +327,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 				const struct opt *o = find_short(*p);
 				const char *v = NULL;
 				if (!o) {
-					rc = fail(err, errlen, "unknown option '-%s'", quote_text(q, sizeof q, p, 1, 1));
+					rc = errmsg(err, errlen, "unknown option '-%s'", quote_text(q, sizeof q, p, 1, 1));
 					break;
 				}
 				if (o->has_value) {
@@ -348,7 +336,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 					else if (i + 1 < argc)
 						v = argv[++i];
 					else {
-						rc = fail(err, errlen, "-%c needs a value", *p);
+						rc = errmsg(err, errlen, "-%c needs a value", *p);
 						break;
 					}
 					rc = take(&a, seen, o, v, err, errlen);
@@ -357,14 +345,14 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 				rc = take(&a, seen, o, v, err, errlen);
 			}
 		} else {
-			rc = fail(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, arg));
+			rc = errmsg(err, errlen, "unexpected argument '%s'", quote_str(q, sizeof q, arg));
 		}
 	}
 
 	if (rc == 0)
 		rc = check(&a, seen, err, errlen);
 	if (rc < 0) {
-		jobargs_free(&a);
+		cmdline_free(&a);
 		memset(out, 0, sizeof *out);
 		out->ready_fd = out->lifeline_fd = -1;
 		return -1;
@@ -373,7 +361,7 @@ int jobargs_parse(int argc, char *const argv[], struct jobargs *out, char *err, 
 	return 0;
 }
 
-const char *jobargs_starter_name(enum pvf_starter s)
+const char *cmdline_starter_name(enum pvf_starter s)
 {
 	switch (s) {
 	case PVF_STARTER_SRUN:   return "srun";
@@ -384,22 +372,11 @@ const char *jobargs_starter_name(enum pvf_starter s)
 	return "";
 }
 
-void jobargs_free(struct jobargs *a)
+void cmdline_free(struct cmdline *a)
 {
 	for (size_t i = 0; i < a->nallow; i++)
 		free(a->allow[i]);
 	free(a->allow);
 	a->allow = NULL;
 	a->nallow = 0;
-}
-
-int lifeline_parse_line(const char *line, unsigned long *job_id)
-{
-	unsigned long id;
-	if (strncmp(line, "JOB", 3) != 0 || (line[3] != ' ' && line[3] != '\0'))
-		return 0;
-	if (line[3] == '\0' || parse_ulong(line + 4, 1, 4294967295UL, &id) != 0)
-		return -1;
-	*job_id = id;
-	return 1;
 }

@@ -1,4 +1,4 @@
-/* jobargs.h - pv-forwarder's command line, parsed into plain data (pure: no
+/* cmdline.h - pv-forwarder's command line (every mode), parsed into plain data (pure: no
  * I/O, no name resolution, no global state such as getopt's optind).
  *
  *   portfwd mode: -c/--config FILE [-g/--foreground] [-d/--debug]...
@@ -16,11 +16,12 @@
  * ones as "-c FILE" or "-cFILE" and flags cluster ("-gdd").  Long names must
  * be spelt in full (no prefixes), single-valued options may not repeat,
  * --allow may.  "--" ends the options; no positional arguments exist. */
-#ifndef PVF_JOBARGS_H
-#define PVF_JOBARGS_H
+#ifndef PVF_CMDLINE_H
+#define PVF_CMDLINE_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include "fwd_limits.h"
 #include "hostport.h"
 
 enum pvf_mode {
@@ -32,7 +33,7 @@ enum pvf_mode {
 	PVF_MODE_LIST,
 };
 
-/* --starter: which client started the forwarder (DESIGN.md, issue 5). */
+/* --starter: which client started the forwarder (DESIGN.md, "A forwarder's job and lifetime"). */
 enum pvf_starter {
 	PVF_STARTER_NONE = 0,     /* not given: lifeline EOF ends the forwarder */
 	PVF_STARTER_SRUN,
@@ -40,23 +41,19 @@ enum pvf_starter {
 	PVF_STARTER_SALLOC,
 };
 
-#define JOBARGS_DEFAULT_HOLD_S     60u   /* hold a client this long while the destination is down */
-#define JOBARGS_MAX_HOLD_S         86400u
-#define JOBARGS_DEFAULT_FIN_S      60u   /* close a half-closed pair after this long without traffic */
-#define JOBARGS_MAX_FIN_S          86400u
-#define JOBARGS_DEFAULT_MAX_CONNS  256u
-#define JOBARGS_MAX_MAX_CONNS      65536u
-#define JOBARGS_DEFAULT_LISTEN     "0.0.0.0"
+/* --hold, --fin-timeout, --max-conns: their defaults and limits are in
+ * fwd_limits.h (the plugin checks the same). */
+#define CMDLINE_DEFAULT_LISTEN     "0.0.0.0"
 
-struct jobargs {
+struct cmdline {
 	enum pvf_mode mode;
 	int debug;                /* how many -d */
 	int foreground;           /* -g/--foreground */
 	const char *config;       /* -c FILE (points into argv), portfwd mode */
 	const char *pidfile;      /* --pidfile FILE (points into argv) or NULL */
-	unsigned hold_s;          /* --hold, default JOBARGS_DEFAULT_HOLD_S */
-	unsigned fin_timeout_s;   /* --fin-timeout, 1.., default JOBARGS_DEFAULT_FIN_S */
-	unsigned max_conns;       /* --max-conns, default JOBARGS_DEFAULT_MAX_CONNS */
+	unsigned hold_s;          /* --hold, default FWD_HOLD_DEFAULT_S */
+	unsigned fin_timeout_s;   /* --fin-timeout, 1.., default FWD_FIN_TIMEOUT_DEFAULT_S */
+	unsigned max_conns;       /* --max-conns, default FWD_MAX_CONNS_DEFAULT */
 
 	/* job mode only */
 	struct hostport to;                       /* --to: host and port both set, or
@@ -74,19 +71,13 @@ struct jobargs {
 };
 
 /* "srun", "sbatch", "salloc" or "" (none). */
-const char *jobargs_starter_name(enum pvf_starter s);
+const char *cmdline_starter_name(enum pvf_starter s);
 
 /* Parses argv[1..argc-1].  0 on success (mode set, defaults filled in); -1
  * with a one-line reason in err ("unknown option '--foo'", "--to needs
  * HOST:PORT: ...").  On failure *out holds nothing to free. */
-int jobargs_parse(int argc, char *const argv[], struct jobargs *out,
+int cmdline_parse(int argc, char *const argv[], struct cmdline *out,
 		  char *err, size_t errlen);
-void jobargs_free(struct jobargs *a);
-
-/* One line read from the lifeline pipe, without its '\n'.  Returns 1 and sets
- * *job_id for "JOB <id>"; 0 for an empty line or a keyword this version does
- * not know (ignored, so the starter may say more later); -1 for a malformed
- * JOB line. */
-int lifeline_parse_line(const char *line, unsigned long *job_id);
+void cmdline_free(struct cmdline *a);
 
 #endif

@@ -1,6 +1,7 @@
-/* dest.c - the --pv-forward=DEST value (see dest.h).  Pure except for the
- * resolver passed in; dest_resolve_getaddrinfo is the real one. */
-#include "dest.h"
+/* pvf_value.c - the --pv-forward=DEST value checked (see pvf_value.h).
+ * Pure except for the resolver passed in; pvf_value_resolve_getaddrinfo is
+ * the real one. */
+#include "pvf_value.h"
 #include "netaddr.h"
 #include "quote.h"
 
@@ -12,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-int dest_resolve_getaddrinfo(void *ctx, const char *host,
+int pvf_value_resolve_getaddrinfo(void *ctx, const char *host,
 			     struct sockaddr_storage *addrs, size_t max, size_t *n,
 			     char *err, size_t errlen)
 {
@@ -94,7 +95,7 @@ static int is_ip_literal(const char *s)
 	return inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1;
 }
 
-int dest_ssh_host(const struct dest_env *env, char *out, size_t outlen,
+int pvf_value_ssh_host(const struct pvf_value_env *env, char *out, size_t outlen,
 		  char *why, size_t whylen)
 {
 	const char *src = NULL, *name = NULL;
@@ -143,15 +144,15 @@ int dest_ssh_host(const struct dest_env *env, char *out, size_t outlen,
 }
 
 static int host_entry_matches(const struct site_allow *a, const char *host,
-			      const struct sockaddr *sa, dest_resolver resolve, void *ctx)
+			      const struct sockaddr *sa, pvf_value_resolver resolve, void *ctx)
 {
-	struct sockaddr_storage addrs[DEST_MAX_ADDRS];
+	struct sockaddr_storage addrs[PVF_VALUE_MAX_ADDRS];
 	char err[128];
 	size_t n = 0;
 
 	if (strcasecmp(a->host, host) == 0)
 		return 1;
-	if (resolve == NULL || resolve(ctx, a->host, addrs, DEST_MAX_ADDRS, &n, err,
+	if (resolve == NULL || resolve(ctx, a->host, addrs, PVF_VALUE_MAX_ADDRS, &n, err,
 				       sizeof(err)) < 0)
 		return 0;
 	for (size_t i = 0; i < n; i++) {
@@ -164,7 +165,7 @@ static int host_entry_matches(const struct site_allow *a, const char *host,
 }
 
 static int addr_allowed(const struct site_args *site, const char *host,
-			const struct sockaddr *sa, dest_resolver resolve, void *ctx)
+			const struct sockaddr *sa, pvf_value_resolver resolve, void *ctx)
 {
 	for (size_t i = 0; i < site->nallow; i++) {
 		const struct site_allow *a = &site->allow[i];
@@ -219,8 +220,8 @@ static int is_loopback(const struct sockaddr *sa)
 	return 0;
 }
 
-int dest_check_socket(const char *value, const char *home, uid_t user,
-		      dest_sock_checker check, struct dest *out, char *msg, size_t msglen)
+int pvf_value_check_socket(const char *value, const char *home, uid_t user,
+		      pvf_value_sock_checker check, struct pvf_dest *out, char *msg, size_t msglen)
 {
 	char path[SOCKPATH_BUF], resolved[SOCKPATH_BUF], why[512], shown[300];
 
@@ -248,11 +249,11 @@ int dest_check_socket(const char *value, const char *home, uid_t user,
 	return 0;
 }
 
-int dest_check(const char *value, const struct dest_env *env,
-	       const struct site_args *site, dest_resolver resolve, void *ctx,
-	       struct dest *out, char *msg, size_t msglen)
+int pvf_value_check(const char *value, const struct pvf_value_env *env,
+	       const struct site_args *site, pvf_value_resolver resolve, void *ctx,
+	       struct pvf_dest *out, char *msg, size_t msglen)
 {
-	struct sockaddr_storage addrs[DEST_MAX_ADDRS];
+	struct sockaddr_storage addrs[PVF_VALUE_MAX_ADDRS];
 	struct hostport hp;
 	char why[256];
 	size_t naddrs = 0;
@@ -271,11 +272,11 @@ int dest_check(const char *value, const struct dest_env *env,
 		return refuse(msg, msglen, value,
 			      "'%s' is the unspecified (any) address, not a host", hp.host);
 
-	out->port = hp.port ? hp.port : DEST_DEFAULT_PORT;
+	out->port = hp.port ? hp.port : PVF_DEFAULT_PORT;
 	if (hp.host[0]) {
 		snprintf(out->host, sizeof(out->host), "%s", hp.host);
 	} else {
-		if (dest_ssh_host(env, out->host, sizeof(out->host), why, sizeof(why)) < 0)
+		if (pvf_value_ssh_host(env, out->host, sizeof(out->host), why, sizeof(why)) < 0)
 			return refuse(msg, msglen, value, "%s", why);
 		out->from_ssh = 1;
 	}
@@ -283,7 +284,7 @@ int dest_check(const char *value, const struct dest_env *env,
 
 	if (resolve == NULL)
 		return 0;
-	if (resolve(ctx, out->host, addrs, DEST_MAX_ADDRS, &naddrs, why, sizeof(why)) < 0 ||
+	if (resolve(ctx, out->host, addrs, PVF_VALUE_MAX_ADDRS, &naddrs, why, sizeof(why)) < 0 ||
 	    naddrs == 0) {
 		char shown[300];
 		quote_str(shown, sizeof(shown), out->host);

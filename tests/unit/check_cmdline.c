@@ -1,55 +1,55 @@
-/* check_jobargs.c - pv-forwarder's command line (forwarder/jobargs.c). */
+/* check_cmdline.c - pv-forwarder's command line (forwarder/cmdline.c). */
 #include <check.h>
 #include <string.h>
 
-#include "jobargs.h"
+#include "cmdline.h"
 
 /* Parses a NULL-terminated list of arguments (argv[0] is added). */
 #define PARSE(a, err, ...) parse_list((a), (err), (const char *[]){ "pv-forwarder", __VA_ARGS__, NULL })
 
-static int parse_list(struct jobargs *a, char *err, const char **list)
+static int parse_list(struct cmdline *a, char *err, const char **list)
 {
 	int argc = 0;
 	while (list[argc])
 		argc++;
-	return jobargs_parse(argc, (char *const *)list, a, err, 256);
+	return cmdline_parse(argc, (char *const *)list, a, err, 256);
 }
 
 START_TEST(portfwd_minimal)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "-c", "fwd.cfg"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_PORTFWD);
 	ck_assert_str_eq(a.config, "fwd.cfg");
 	ck_assert_int_eq(a.foreground, 0);
 	ck_assert_int_eq(a.debug, 0);
-	ck_assert_uint_eq(a.hold_s, JOBARGS_DEFAULT_HOLD_S);
-	ck_assert_uint_eq(a.fin_timeout_s, JOBARGS_DEFAULT_FIN_S);
-	ck_assert_uint_eq(JOBARGS_DEFAULT_FIN_S, 60);
-	ck_assert_uint_eq(a.max_conns, JOBARGS_DEFAULT_MAX_CONNS);
+	ck_assert_uint_eq(a.hold_s, FWD_HOLD_DEFAULT_S);
+	ck_assert_uint_eq(a.fin_timeout_s, FWD_FIN_TIMEOUT_DEFAULT_S);
+	ck_assert_uint_eq(FWD_FIN_TIMEOUT_DEFAULT_S, 60);
+	ck_assert_uint_eq(a.max_conns, FWD_MAX_CONNS_DEFAULT);
 	ck_assert_ptr_null(a.pidfile);
 	ck_assert_int_eq(a.ready_fd, -1);
 	ck_assert_int_eq(a.lifeline_fd, -1);
-	jobargs_free(&a);
+	cmdline_free(&a);
 }
 END_TEST
 
 START_TEST(portfwd_spellings)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "--config=x.cfg", "--foreground", "--debug", "-d"), 0);
 	ck_assert_str_eq(a.config, "x.cfg");
 	ck_assert_int_eq(a.foreground, 1);
 	ck_assert_int_eq(a.debug, 2);
-	jobargs_free(&a);
+	cmdline_free(&a);
 
 	ck_assert_int_eq(PARSE(&a, err, "-gddcy.cfg"), 0);
 	ck_assert_str_eq(a.config, "y.cfg");
 	ck_assert_int_eq(a.foreground, 1);
 	ck_assert_int_eq(a.debug, 2);
-	jobargs_free(&a);
+	cmdline_free(&a);
 
 	ck_assert_int_eq(PARSE(&a, err, "--config", "z.cfg", "--hold", "0", "--max-conns=3",
 			       "--pidfile", "/run/p.pid", "--fin-timeout=1", "--"), 0);
@@ -58,13 +58,13 @@ START_TEST(portfwd_spellings)
 	ck_assert_uint_eq(a.fin_timeout_s, 1);
 	ck_assert_uint_eq(a.max_conns, 3);
 	ck_assert_str_eq(a.pidfile, "/run/p.pid");
-	jobargs_free(&a);
+	cmdline_free(&a);
 }
 END_TEST
 
 START_TEST(help_and_version)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "-h"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
@@ -79,13 +79,13 @@ START_TEST(help_and_version)
 	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
 	ck_assert_int_eq(PARSE(&a, err, "-gh"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_HELP);
-	jobargs_free(&a);
+	cmdline_free(&a);
 }
 END_TEST
 
 START_TEST(job_full)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "--job", "--to", "desk.example.org:11111",
 			       "--listen", "[2001:db8::1]", "--ports", "20000-20100",
@@ -113,19 +113,19 @@ START_TEST(job_full)
 	ck_assert_int_eq(a.foreground, 1);
 	ck_assert_int_eq(a.debug, 1);
 	ck_assert_str_eq(a.pidfile, "p");
-	jobargs_free(&a);
+	cmdline_free(&a);
 }
 END_TEST
 
 START_TEST(job_defaults)
 {
-	struct jobargs a;
+	struct cmdline a;
 	char err[256];
 	ck_assert_int_eq(PARSE(&a, err, "--job", "--to=[::1]:11111"), 0);
 	ck_assert_int_eq(a.mode, PVF_MODE_JOB);
 	ck_assert_str_eq(a.to.host, "::1");
 	ck_assert_int_eq(a.to.is_ipv6, 1);
-	ck_assert_str_eq(a.listen, JOBARGS_DEFAULT_LISTEN);
+	ck_assert_str_eq(a.listen, CMDLINE_DEFAULT_LISTEN);
 	ck_assert_uint_eq(a.port_lo, 0);
 	ck_assert_uint_eq(a.port_hi, 0);
 	ck_assert_uint_eq(a.nallow, 0);
@@ -134,15 +134,15 @@ START_TEST(job_defaults)
 	ck_assert_int_eq(a.ready_fd, -1);
 	ck_assert_int_eq(a.lifeline_fd, -1);
 	ck_assert_int_eq(a.foreground, 0);
-	ck_assert_uint_eq(a.hold_s, JOBARGS_DEFAULT_HOLD_S);
-	ck_assert_uint_eq(a.fin_timeout_s, JOBARGS_DEFAULT_FIN_S);
-	jobargs_free(&a);
+	ck_assert_uint_eq(a.hold_s, FWD_HOLD_DEFAULT_S);
+	ck_assert_uint_eq(a.fin_timeout_s, FWD_FIN_TIMEOUT_DEFAULT_S);
+	cmdline_free(&a);
 
 	/* a single port is a range of one; an option may come before --job */
 	ck_assert_int_eq(PARSE(&a, err, "--ports", "30000", "--job", "--to", "1.2.3.4:5"), 0);
 	ck_assert_uint_eq(a.port_lo, 30000);
 	ck_assert_uint_eq(a.port_hi, 30000);
-	jobargs_free(&a);
+	cmdline_free(&a);
 }
 END_TEST
 
@@ -214,9 +214,9 @@ START_TEST(bad_command_lines)
 		argv[argc] = bad[_i].args[argc - 1];
 	argv[argc] = NULL;
 
-	struct jobargs a;
+	struct cmdline a;
 	char err[256] = "";
-	ck_assert_int_eq(jobargs_parse(argc, (char *const *)argv, &a, err, sizeof err), -1);
+	ck_assert_int_eq(cmdline_parse(argc, (char *const *)argv, &a, err, sizeof err), -1);
 	ck_assert_msg(strstr(err, bad[_i].msg) != NULL, "case %d: '%s' lacks '%s'",
 		      _i, err, bad[_i].msg);
 	ck_assert_ptr_null(a.allow);
@@ -224,29 +224,9 @@ START_TEST(bad_command_lines)
 }
 END_TEST
 
-START_TEST(lifeline_lines)
+Suite *cmdline_suite(void)
 {
-	unsigned long id = 0;
-	ck_assert_int_eq(lifeline_parse_line("JOB 4242", &id), 1);
-	ck_assert_uint_eq(id, 4242);
-	ck_assert_int_eq(lifeline_parse_line("JOB 4294967295", &id), 1);
-	ck_assert_uint_eq(id, 4294967295UL);
-	ck_assert_int_eq(lifeline_parse_line("", &id), 0);
-	ck_assert_int_eq(lifeline_parse_line("STEP 3", &id), 0);
-	ck_assert_int_eq(lifeline_parse_line("JOBS 3", &id), 0);
-	ck_assert_int_eq(lifeline_parse_line("JOB", &id), -1);
-	ck_assert_int_eq(lifeline_parse_line("JOB ", &id), -1);
-	ck_assert_int_eq(lifeline_parse_line("JOB 0", &id), -1);
-	ck_assert_int_eq(lifeline_parse_line("JOB 12 x", &id), -1);
-	ck_assert_int_eq(lifeline_parse_line("JOB -3", &id), -1);
-	ck_assert_int_eq(lifeline_parse_line("JOB 4294967296", &id), -1);
-	ck_assert_uint_eq(id, 4294967295UL);
-}
-END_TEST
-
-Suite *jobargs_suite(void)
-{
-	Suite *s = suite_create("jobargs");
+	Suite *s = suite_create("cmdline");
 	TCase *tc = tcase_create("parse");
 	tcase_add_test(tc, portfwd_minimal);
 	tcase_add_test(tc, portfwd_spellings);
@@ -254,7 +234,6 @@ Suite *jobargs_suite(void)
 	tcase_add_test(tc, job_full);
 	tcase_add_test(tc, job_defaults);
 	tcase_add_loop_test(tc, bad_command_lines, 0, (int)(sizeof bad / sizeof bad[0]));
-	tcase_add_test(tc, lifeline_lines);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -1,4 +1,4 @@
-/* check_dest.c - the --pv-forward=DEST value: grammar, defaults, SSH address,
+/* check_pvf_value.c - the --pv-forward=DEST value: grammar, defaults, SSH address,
  * resolution (a table, no DNS) and the site's allow= policy. */
 #include <check.h>
 #include <arpa/inet.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <strings.h>
 
-#include "dest.h"
+#include "pvf_value.h"
 #include "site_args.h"
 
 /* The fake resolver: a few names, and IP literals. */
@@ -62,20 +62,20 @@ static int fake_resolve(void *ctx, const char *host, struct sockaddr_storage *ad
 	return -1;
 }
 
-static const struct dest_env no_ssh = { NULL, NULL };
-static const struct dest_env ssh = { "203.0.113.9 50022 10.0.0.1 22", "198.51.100.1 50022 22" };
-static const struct dest_env ssh_client_only = { NULL, "198.51.100.1 50022 22" };
+static const struct pvf_value_env no_ssh = { NULL, NULL };
+static const struct pvf_value_env ssh = { "203.0.113.9 50022 10.0.0.1 22", "198.51.100.1 50022 22" };
+static const struct pvf_value_env ssh_client_only = { NULL, "198.51.100.1 50022 22" };
 
-static int check(const char *v, const struct dest_env *env, const struct site_args *site,
-		 struct dest *d, char *msg, size_t msglen)
+static int check(const char *v, const struct pvf_value_env *env, const struct site_args *site,
+		 struct pvf_dest *d, char *msg, size_t msglen)
 {
 	msg[0] = '\0';
-	return dest_check(v, env, site, fake_resolve, NULL, d, msg, msglen);
+	return pvf_value_check(v, env, site, fake_resolve, NULL, d, msg, msglen);
 }
 
 struct good_case {
 	const char *value;
-	const struct dest_env *env;
+	const struct pvf_value_env *env;
 	const char *host;
 	unsigned port;
 	int from_ssh;
@@ -104,7 +104,7 @@ static const struct good_case good[] = {
 START_TEST(test_good)
 {
 	const struct good_case *c = &good[_i];
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 	int rc = check(c->value, c->env, NULL, &d, msg, sizeof(msg));
 	ck_assert_msg(rc == 0, "'%s' refused: %s", c->value ? c->value : "(NULL)", msg);
@@ -117,7 +117,7 @@ END_TEST
 
 struct bad_case {
 	const char *value;
-	const struct dest_env *env;
+	const struct pvf_value_env *env;
 	const char *reason;   /* a part of the message */
 };
 
@@ -186,7 +186,7 @@ static const struct bad_case bad[] = {
 START_TEST(test_bad)
 {
 	const struct bad_case *c = &bad[_i];
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 	const char *tail = "' (expected HOST[:PORT])";
 	int rc = check(c->value, c->env, NULL, &d, msg, sizeof(msg));
@@ -205,7 +205,7 @@ END_TEST
 
 START_TEST(test_message_format)
 {
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 	ck_assert_int_eq(check("desktop:0", &no_ssh, NULL, &d, msg, sizeof(msg)), -1);
 	ck_assert_str_eq(msg, "pv-forward: port 0 is out of range 1-65535 in 'desktop:0' "
@@ -228,9 +228,9 @@ END_TEST
 
 START_TEST(test_no_resolver)
 {
-	struct dest d;
+	struct pvf_dest d;
 	char msg[256];
-	ck_assert_int_eq(dest_check("nosuchhost:5", &no_ssh, NULL, NULL, NULL, &d, msg,
+	ck_assert_int_eq(pvf_value_check("nosuchhost:5", &no_ssh, NULL, NULL, NULL, &d, msg,
 				    sizeof(msg)), 0);
 	ck_assert_str_eq(d.host, "nosuchhost");
 	ck_assert_uint_eq(d.port, 5);
@@ -240,34 +240,34 @@ END_TEST
 START_TEST(test_ssh_host)
 {
 	char host[64], why[256];
-	struct dest_env e = { "203.0.113.9 1 2 3", NULL };
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
+	struct pvf_value_env e = { "203.0.113.9 1 2 3", NULL };
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
 	ck_assert_str_eq(host, "203.0.113.9");
 	e.ssh_connection = "::ffff:203.0.113.9 1 2 3";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
 	ck_assert_str_eq(host, "203.0.113.9");
 	e.ssh_connection = "::FFFF:203.0.113.9 1 2 3";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
 	ck_assert_str_eq(host, "203.0.113.9");
 	e.ssh_connection = "2001:db8::9 1 2001:db8::1 22";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
 	ck_assert_str_eq(host, "2001:db8::9");
 	e.ssh_connection = "";    /* empty: fall back to SSH_CLIENT */
 	e.ssh_client = "198.51.100.1 5 22";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), 0);
 	ck_assert_str_eq(host, "198.51.100.1");
 	e.ssh_connection = "notanip 1 2 3";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "SSH_CONNECTION starts with 'notanip'"));
 	e.ssh_connection = "   ";
 	e.ssh_client = NULL;
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
 	ck_assert_ptr_nonnull(strstr(why, "does not start with an IP address"));
 	e.ssh_connection = "fe80::1%eth0 1 2 3";
-	ck_assert_int_eq(dest_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
-	ck_assert_int_eq(dest_ssh_host(NULL, host, sizeof(host), why, sizeof(why)), -1);
-	/* through dest_check: a bad SSH_CONNECTION is reported as such */
-	struct dest d;
+	ck_assert_int_eq(pvf_value_ssh_host(&e, host, sizeof(host), why, sizeof(why)), -1);
+	ck_assert_int_eq(pvf_value_ssh_host(NULL, host, sizeof(host), why, sizeof(why)), -1);
+	/* through pvf_value_check: a bad SSH_CONNECTION is reported as such */
+	struct pvf_dest d;
 	char msg[512];
 	e.ssh_connection = "notanip 1 2 3";
 	ck_assert_int_eq(check("", &e, NULL, &d, msg, sizeof(msg)), -1);
@@ -286,7 +286,7 @@ static void policy(struct site_args *sa, char *allow)
 START_TEST(test_policy)
 {
 	struct site_args sa;
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 
 	policy(&sa, "allow=192.0.2.0/24");
@@ -343,7 +343,7 @@ END_TEST
 START_TEST(test_policy_message_list)
 {
 	struct site_args sa;
-	struct dest d;
+	struct pvf_dest d;
 	char msg[1024];
 	char *av[] = { "allow=10.0.0.0/8,172.16.0.0/12,desk.example.org",
 		       "allow=2001:db8::/48" };
@@ -358,18 +358,18 @@ END_TEST
 /* The real resolver on literals (no DNS needed). */
 START_TEST(test_getaddrinfo_literals)
 {
-	struct sockaddr_storage a[DEST_MAX_ADDRS];
+	struct sockaddr_storage a[PVF_VALUE_MAX_ADDRS];
 	size_t n = 0;
 	char err[128];
-	ck_assert_int_eq(dest_resolve_getaddrinfo(NULL, "127.0.0.1", a, DEST_MAX_ADDRS, &n,
+	ck_assert_int_eq(pvf_value_resolve_getaddrinfo(NULL, "127.0.0.1", a, PVF_VALUE_MAX_ADDRS, &n,
 						  err, sizeof(err)), 0);
 	ck_assert_uint_eq(n, 1);
 	ck_assert_int_eq(a[0].ss_family, AF_INET);
-	ck_assert_int_eq(dest_resolve_getaddrinfo(NULL, "::1", a, DEST_MAX_ADDRS, &n,
+	ck_assert_int_eq(pvf_value_resolve_getaddrinfo(NULL, "::1", a, PVF_VALUE_MAX_ADDRS, &n,
 						  err, sizeof(err)), 0);
 	ck_assert_int_eq(a[0].ss_family, AF_INET6);
-	ck_assert_int_eq(dest_resolve_getaddrinfo(NULL, "no-such-host.invalid", a,
-						  DEST_MAX_ADDRS, &n, err, sizeof(err)), -1);
+	ck_assert_int_eq(pvf_value_resolve_getaddrinfo(NULL, "no-such-host.invalid", a,
+						  PVF_VALUE_MAX_ADDRS, &n, err, sizeof(err)), -1);
 	ck_assert_uint_gt(strlen(err), 0);
 }
 END_TEST
@@ -384,9 +384,9 @@ static void setup_names(void)
 	memcpy(long_label + 64, ".example.org", 13);
 }
 
-Suite *dest_suite(void)
+Suite *pvf_value_suite(void)
 {
-	Suite *s = suite_create("dest");
+	Suite *s = suite_create("pvf_value");
 	TCase *tc = tcase_create("dest");
 	setup_names();
 	tcase_add_loop_test(tc, test_good, 0, (int)(sizeof(good) / sizeof(good[0])));

@@ -1,27 +1,27 @@
-/* control.c - the control port on the event loop (see control.h). */
+/* ctl_server.c - the control port on the event loop (see ctl_server.h). */
 #define _GNU_SOURCE
-#include "control.h"
+#include "ctl_server.h"
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <event2/event.h>
 #include <event2/listener.h>
 
+#include "accept_pause.h"
 #include "log.h"
 #include "netaddr.h"
+#include "ratelog.h"
 #include "resolve.h"
 #include "sock.h"
 
 struct cconn {
-	struct control *c;
+	struct ctl_server *c;
 	struct cconn *prev, *next;
 	uint64_t id;
 	int fd;
@@ -35,48 +35,21 @@ struct cconn {
 	uint32_t job_id;
 };
 
-struct control {
+struct ctl_server {
 	struct event_base *base;
 	struct evconnlistener *ev;
-	struct event *resume_ev;     /* accepting again after EMFILE & co */
+	struct accept_pause *pause;  /* after EMFILE & co */
 	char token[CTL_TOKEN_LEN + 1];
-	struct control_ops ops;
+	struct ctl_server_ops ops;
 	struct cconn *conns;
 	unsigned nconns;
 	uint64_t ids;
-	long log_sec;
-	unsigned logged;
-	uint64_t quiet;
+	struct ratelog notes;        /* connections that get nowhere */
 };
-
-/* Rate-limited information about connections that get nowhere. */
-static void note(struct control *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void note(struct control *c, const char *fmt, ...)
-{
-	struct timespec ts;
-	char msg[300];
-	va_list ap;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec != c->log_sec) {
-		if (c->quiet)
-			info("control: %" PRIu64 " more lines like the last were not logged", c->quiet);
-		c->log_sec = ts.tv_sec;
-		c->logged = 0;
-		c->quiet = 0;
-	}
-	if (c->logged++ >= CONTROL_LOGS_PER_S) {
-		c->quiet++;
-		return;
-	}
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
-	info("control: %s", msg);
-}
 
 static void conn_free(struct cconn *k)
 {
-	struct control *c = k->c;
+	struct ctl_server *c = k->c;
 	if (k->rd)
 		event_free(k->rd);
 	if (k->timer)
@@ -106,24 +79,24 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 	(void)fd, (void)what;
 	if (k->answering) {
 		info("control: %s for job %" PRIu32 " from %s: no answer within %d ms",
-		     ctl_verb_name(k->verb), k->job_id, k->name, CONTROL_REPLY_MS);
+		     ctl_verb_name(k->verb), k->job_id, k->name, CTL_SERVER_REPLY_MS);
 		send_reply(k, "no answer in time (slurmctld slow?)");
 	} else {
-		note(k->c, "%s sent %s within %d s; closed", k->name,
-		     k->len ? "no complete line" : "nothing", CONTROL_READ_S);
+		ratelog(&k->c->notes, "%s sent %s within %d s; closed", k->name,
+		     k->len ? "no complete line" : "nothing", CTL_SERVER_READ_S);
 	}
 	conn_free(k);
 }
 
 static void handle_line(struct cconn *k)
 {
-	struct control *c = k->c;
+	struct ctl_server *c = k->c;
 	struct ctl_req req;
 	const char *why;
 
 	event_del(k->rd);
-	if (ctl_parse(k->line, k->len, &req, &why) < 0) {
-		note(c, "%s: %s; closed", k->name, why);
+	if (ctl_parse_request(k->line, k->len, &req, &why) < 0) {
+		ratelog(&c->notes, "%s: %s; closed", k->name, why);
 		send_reply(k, why);
 		conn_free(k);
 		return;
@@ -131,7 +104,7 @@ static void handle_line(struct cconn *k)
 	memset(k->line, 0, sizeof k->line);
 	if (!ctl_token_equal(req.token, c->token)) {
 		memset(req.token, 0, sizeof req.token);
-		note(c, "%s: %s for job %" PRIu32 " with a wrong token; refused", k->name,
+		ratelog(&c->notes, "%s: %s for job %" PRIu32 " with a wrong token; refused", k->name,
 		     ctl_verb_name(req.verb), req.job_id);
 		send_reply(k, "bad token");
 		conn_free(k);
@@ -140,7 +113,7 @@ static void handle_line(struct cconn *k)
 	k->answering = 1;
 	k->verb = req.verb;
 	k->job_id = req.job_id;
-	struct timeval tv = { CONTROL_REPLY_MS / 1000, CONTROL_REPLY_MS % 1000 * 1000 };
+	struct timeval tv = { CTL_SERVER_REPLY_MS / 1000, CTL_SERVER_REPLY_MS % 1000 * 1000 };
 	evtimer_add(k->timer, &tv);
 	uint64_t id = k->id;
 	c->ops.on_request(id, &req, (struct sockaddr *)&k->peer, k->name, c->ops.arg);
@@ -156,7 +129,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
-		note(k->c, "%s closed the connection %s", k->name,
+		ratelog(&k->c->notes, "%s closed the connection %s", k->name,
 		     k->len ? "before the end of its line" : "without a request");
 		conn_free(k);
 		return;
@@ -169,7 +142,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 		}
 		if (k->len >= CTL_LINE_MAX - 1) {
 			memset(buf, 0, sizeof buf);
-			note(k->c, "%s: line longer than %d bytes; closed", k->name, CTL_LINE_MAX - 1);
+			ratelog(&k->c->notes, "%s: line longer than %d bytes; closed", k->name, CTL_LINE_MAX - 1);
 			send_reply(k, "line too long");
 			conn_free(k);
 			return;
@@ -182,7 +155,7 @@ static void on_read(evutil_socket_t fd, short what, void *arg)
 static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct sockaddr *sa,
 		      int salen, void *arg)
 {
-	struct control *c = arg;
+	struct ctl_server *c = arg;
 	struct sockaddr_in v4;
 	char name[72];
 	(void)evl;
@@ -193,8 +166,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 		salen = sizeof v4;
 	}
 	sockaddr_format(sa, name, sizeof name, 1);
-	if (c->nconns >= CONTROL_MAX_CONNS) {
-		note(c, "%s: %u control connections open already; closed", name, c->nconns);
+	if (c->nconns >= CTL_SERVER_MAX_CONNS) {
+		ratelog(&c->notes, "%s: %u control connections open already; closed", name, c->nconns);
 		close(fd);
 		return;
 	}
@@ -214,7 +187,7 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	c->nconns++;
 	k->rd = event_new(c->base, fd, EV_READ | EV_PERSIST, on_read, k);
 	k->timer = evtimer_new(c->base, on_timer, k);
-	struct timeval tv = { CONTROL_READ_S, 0 };
+	struct timeval tv = { CTL_SERVER_READ_S, 0 };
 	if (!k->rd || !k->timer || event_add(k->rd, NULL) < 0 || evtimer_add(k->timer, &tv) < 0) {
 		conn_free(k);
 		return;
@@ -222,27 +195,23 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	debug("control: connection from %s", name);
 }
 
-static void on_resume(evutil_socket_t fd, short what, void *arg)
+static void set_accepting(void *arg, int on)
 {
-	struct control *c = arg;
-	(void)fd, (void)what;
-	evconnlistener_enable(c->ev);
+	struct ctl_server *c = arg;
+	if (on)
+		evconnlistener_enable(c->ev);
+	else
+		evconnlistener_disable(c->ev);
 }
 
-/* accept() failed (out of descriptors, most likely): pause for a second, as
- * listener.c does for the data port (sock_accept_error_pauses). */
 static void on_accept_error(struct evconnlistener *evl, void *arg)
 {
-	struct control *c = arg;
-	int e = EVUTIL_SOCKET_ERROR();
-	if (!sock_accept_error_pauses(e))
-		return;
-	error("control: accept: %s; not accepting for %d s", strerror(e), CONTROL_RETRY_S);
-	evconnlistener_disable(evl);
-	event_add(c->resume_ev, &(struct timeval){ CONTROL_RETRY_S, 0 });
+	struct ctl_server *c = arg;
+	(void)evl;
+	accept_pause_error(c->pause, EVUTIL_SOCKET_ERROR(), "control: accept");
 }
 
-int control_bind(const char *host, int *fd, unsigned *port, char *err, size_t errlen)
+int ctl_server_bind(const char *host, int *fd, unsigned *port, char *err, size_t errlen)
 {
 	struct addrinfo *res;
 	char why[256], name[72];
@@ -263,10 +232,10 @@ int control_bind(const char *host, int *fd, unsigned *port, char *err, size_t er
 	return 0;
 }
 
-struct control *control_new(struct event_base *base, int fd, const char *token,
-			    const struct control_ops *ops)
+struct ctl_server *ctl_server_new(struct event_base *base, int fd, const char *token,
+				  const struct ctl_server_ops *ops)
 {
-	struct control *c = calloc(1, sizeof *c);
+	struct ctl_server *c = calloc(1, sizeof *c);
 	if (!c || !ctl_token_valid(token)) {
 		free(c);
 		close(fd);
@@ -274,34 +243,35 @@ struct control *control_new(struct event_base *base, int fd, const char *token,
 	}
 	c->base = base;
 	c->ops = *ops;
+	c->notes = (struct ratelog){ .prefix = "control: ", .per_s = CTL_SERVER_LOGS_PER_S,
+				     .dropped = "more lines like the last were not logged" };
 	memcpy(c->token, token, CTL_TOKEN_LEN + 1);
 	c->ev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 				   0, fd);    /* 0: sock_listen() has listened */
 	if (!c->ev)
 		close(fd);
-	if (!c->ev || !(c->resume_ev = evtimer_new(base, on_resume, c))) {
-		control_free(c);
+	if (!c->ev || !(c->pause = accept_pause_new(base, set_accepting, c))) {
+		ctl_server_free(c);
 		return NULL;
 	}
 	evconnlistener_set_error_cb(c->ev, on_accept_error);
 	return c;
 }
 
-void control_free(struct control *c)
+void ctl_server_free(struct ctl_server *c)
 {
 	if (!c)
 		return;
 	if (c->ev)
 		evconnlistener_free(c->ev);
-	if (c->resume_ev)
-		event_free(c->resume_ev);
+	accept_pause_free(c->pause);
 	while (c->conns)
 		conn_free(c->conns);
 	memset(c->token, 0, sizeof c->token);
 	free(c);
 }
 
-int control_reply(struct control *c, uint64_t id, const char *reason)
+int ctl_server_reply(struct ctl_server *c, uint64_t id, const char *reason)
 {
 	for (struct cconn *k = c->conns; k; k = k->next) {
 		if (k->id != id || !k->answering)

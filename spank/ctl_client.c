@@ -1,7 +1,7 @@
-/* control.c - one line to a forwarder's control port and its reply (see
- * control.h).  Everything here is bounded by one deadline. */
+/* ctl_client.c - one line to a forwarder's control port and its reply (see
+ * ctl_client.h).  Everything here is bounded by one deadline. */
 #define _GNU_SOURCE
-#include "control.h"
+#include "ctl_client.h"
 #include "clock.h"
 #include "hostport.h"
 #include "netaddr.h"
@@ -293,15 +293,15 @@ static int read_line(int fd, long deadline, int timeout_ms, char *out, size_t ou
 	return 0;
 }
 
-int control_send(const char *host, uint16_t port, const char *line,
-		 int timeout_ms, char *reply, size_t replylen)
+int ctl_client_send(const char *host, uint16_t port, const char *line,
+		    int timeout_ms, char *reply, size_t replylen)
 {
 	char where[HOSTPORT_HOST_MAX + 80], addr[80], why[200], err[300];
 	long deadline;
 	int fd = -1;
 
 	if (timeout_ms <= 0)
-		timeout_ms = CONTROL_TIMEOUT_MS;
+		timeout_ms = CTL_CLIENT_TIMEOUT_MS;
 	deadline = clock_mono_ms() + timeout_ms;
 	if (reply == NULL || replylen == 0)
 		return -1;
