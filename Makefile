@@ -75,7 +75,7 @@ SPANK_SRC   := $(filter-out spank/pv_forward_exec.c,$(wildcard spank/*.c))
 EXEC_SRC    := spank/pv_forward_exec.c
 # Pure decision code (no I/O) that the check unit tests link against.
 PURE_SRC    := $(wildcard forwarder/config.c forwarder/jobargs.c forwarder/jobrules.c \
-		forwarder/control_line.c forwarder/staterec.c \
+		forwarder/control_line.c forwarder/staterec.c forwarder/logkeep.c \
 		spank/site_args.c spank/dest.c spank/argv_rewrite.c spank/control_proto.c)
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
