@@ -11,7 +11,7 @@ something in the middle (a link, a process) and judge the aftermath.
       one connection as ROLE
 
   ROLE: --send N  send N bytes (0: until the connection breaks)
-        --recv N  receive N bytes (0: until the connection ends)
+        --recv N  receive N bytes, then close (0: until the connection ends)
         --rate R  pace the sender at R bytes/s (0: as fast as it goes)
         --idle    neither send nor receive: wait for the end
         --timeout S  give up after S s (default 600)
@@ -129,8 +129,10 @@ def run_conn(a, s, n):
         elif a.recv is not None:
             exp = Stream()
             while True:
+                if a.recv and moved >= a.recv:
+                    break           # all there: close (the sender sees it)
                 s.settimeout(max(0.001, deadline - time.time()))
-                b = s.recv(1 << 20)
+                b = s.recv(min(1 << 20, a.recv - moved) if a.recv else 1 << 20)
                 if not b:
                     how = "done" if a.recv and moved == a.recv else "eof"
                     break
