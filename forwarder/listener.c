@@ -72,6 +72,7 @@ struct listener {
 	long refuse_sec;             /* refusal log rate limit: this second, */
 	unsigned refuse_logged;      /* lines logged in it, */
 	uint64_t refuse_quiet;       /* refusals not logged */
+	struct event *refuse_ev;     /* logs refuse_quiet when no refusal follows */
 };
 
 static struct timeval tv_of(double s)
@@ -425,22 +426,39 @@ static int from_ourselves(const struct listener *l, const struct sockaddr *sa, i
 	return 0;
 }
 
+static void refuse_summary(struct listener *l)
+{
+	if (l->refuse_quiet)
+		info("%" PRIu64 " more refused connections were not logged", l->refuse_quiet);
+	l->refuse_quiet = 0;
+}
+
+/* The summary of a flood that stopped: without this it would wait for the
+ * next refusal, which may never come. */
+static void on_refuse_summary(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	refuse_summary(arg);
+}
+
 /* Closes fd at once (with a reset) and logs why - at most
- * LISTENER_REFUSE_LOGS_PER_S lines a second, so a port scan can't flood the log. */
+ * LISTENER_REFUSE_LOGS_PER_S lines a second and one summary of the rest,
+ * so a port scan can't flood the log. */
 static void refuse(struct listener *l, int fd, const char *peer, const char *why)
 {
 	long sec = (long)clock_mono_s();
 	if (sec != l->refuse_sec) {
-		if (l->refuse_quiet)
-			info("%" PRIu64 " more refused connections were not logged", l->refuse_quiet);
+		refuse_summary(l);
 		l->refuse_sec = sec;
 		l->refuse_logged = 0;
-		l->refuse_quiet = 0;
 	}
 	if (l->refuse_logged++ < LISTENER_REFUSE_LOGS_PER_S)
 		info("refused connection from %s: %s", peer, why);
-	else
-		l->refuse_quiet++;
+	else if (l->refuse_quiet++ == 0) {
+		struct timeval one = { 1, 0 };
+		evtimer_add(l->refuse_ev, &one);
+	}
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &(struct linger){ 1, 0 }, sizeof(struct linger));
 	close(fd);
 	l->refused++;
@@ -556,7 +574,8 @@ struct listener *listener_new(struct event_base *base, unsigned max_conns)
 	l->allow_any = 1;
 	l->rs = resolver_new(base);
 	l->resume_ev = evtimer_new(base, on_resume, l);
-	if (!l->rs || !l->resume_ev) {
+	l->refuse_ev = evtimer_new(base, on_refuse_summary, l);
+	if (!l->rs || !l->resume_ev || !l->refuse_ev) {
 		listener_free(l);
 		return NULL;
 	}
@@ -656,6 +675,8 @@ void listener_free(struct listener *l)
 	free(l->svcs);
 	if (l->resume_ev)
 		event_free(l->resume_ev);
+	if (l->refuse_ev)
+		event_free(l->refuse_ev);
 	resolver_free(l->rs);
 	free(l->fixed);
 	free(l->job);
