@@ -10,6 +10,14 @@ something in the middle (a link, a process) and judge the aftermath.
   faultpeer.py connect --host H --port P ROLE...
       one connection as ROLE
 
+  faultpeer.py flood --host H --port P --source A --count N [--rate R]
+      N connection attempts from address A, one after the other (at most
+      R a second when R is given; from when --go-file F exists); each
+      waits (at most 5 s) for the other side to close.  Reports
+      "flood attempts=N closed=C data=D failed=F elapsed=S t0=EPOCH [WHY=N...]": C
+      closed at once (reset or EOF), D sent something (not refused), F
+      failed (connect or receive; counted by WHY)
+
   ROLE: --send N  send N bytes (0: until the connection breaks)
         --recv N  receive N bytes, then close (0: until the connection ends)
         --rate R  pace the sender at R bytes/s (0: as fast as it goes)
@@ -18,7 +26,8 @@ something in the middle (a link, a process) and judge the aftermath.
 
 The stream is deterministic: 64 KiB chunks of a fixed pseudo-random block,
 each starting with its chunk number, so the receiver compares every byte
-with what must have been sent and reports the first bad offset.
+with what must have been sent and reports the first bad offset (unless
+--no-compare: then the sha256 of both ends is the check).
 
 Reports go to stdout, one line each, "key=value" words:
   listening port=P
@@ -136,7 +145,7 @@ def run_conn(a, s, n):
                 if not b:
                     how = "done" if a.recv and moved == a.recv else "eof"
                     break
-                if ok and b != exp.at(moved, len(b)):
+                if ok and a.compare and b != exp.at(moved, len(b)):
                     ok = 0
                     bad = next(k for k in range(len(b)) if b[k:k + 1] != exp.at(moved + k, 1))
                     say("mismatch", "n=%d" % n, "offset=%d" % (moved + bad))
@@ -155,9 +164,56 @@ def run_conn(a, s, n):
     return how == "done" and ok
 
 
+def flood(a):
+    while a.go_file and not os.path.exists(a.go_file):
+        time.sleep(0.01)
+    t0 = time.time()
+    closed = data = failed = 0
+    why = {}
+    for k in range(a.count):
+        if a.rate:
+            ahead = k / a.rate - (time.time() - t0)
+            if ahead > 0:
+                time.sleep(ahead)
+        s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\0\0\0\0\0\0\0")
+        s.settimeout(5)
+        try:
+            if a.source:
+                s.bind((a.source, 0))
+            s.connect((a.host, a.port))
+        except ConnectionResetError:
+            closed += 1     # the reset came before connect() looked
+            s.close()
+            continue
+        except OSError as e:
+            failed += 1
+            why["connect-" + how_of(e)] = why.get("connect-" + how_of(e), 0) + 1
+            s.close()
+            continue
+        try:
+            if s.recv(1):
+                data += 1
+            else:
+                closed += 1
+        except ConnectionResetError:
+            closed += 1
+        except OSError as e:
+            failed += 1
+            why[how_of(e)] = why.get(how_of(e), 0) + 1
+        s.close()
+    say("flood", "attempts=%d" % a.count, "closed=%d" % closed, "data=%d" % data,
+        "failed=%d" % failed, "elapsed=%.3f" % (time.time() - t0), "t0=%.3f" % t0,
+        *("%s=%d" % kv for kv in sorted(why.items())))
+    return 0 if closed == a.count else 1
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("mode", choices=["serve", "connect"])
+    p.add_argument("mode", choices=["serve", "connect", "flood"])
+    p.add_argument("--source")
+    p.add_argument("--count", type=int, default=1)
+    p.add_argument("--go-file")
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--bind", default="0.0.0.0")
     p.add_argument("--port", type=int, required=True)
@@ -170,10 +226,14 @@ def main():
     p.add_argument("--timeout", type=float, default=600)
     p.add_argument("--progress", type=int, default=16 << 20)
     p.add_argument("--progress-file")
+    p.add_argument("--no-compare", dest="compare", action="store_false",
+                   help="receiver: only the sha256 (less CPU), no byte comparison")
     a = p.parse_args()
-    if sum(x is not None and x is not False for x in (a.send, a.recv, a.idle or None)) != 1:
+    if a.mode != "flood" and sum(x is not None for x in (a.send, a.recv, a.idle or None)) != 1:
         p.error("give exactly one of --send, --recv, --idle")
     good = True
+    if a.mode == "flood":
+        return flood(a)
     if a.mode == "connect":
         t = time.time()
         try:
