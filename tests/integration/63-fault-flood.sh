@@ -38,7 +38,7 @@ session_end() {
 	local end dend
 	end=$(fl_wait_end "$T/$1.out" 120)
 	fwd_say "$1: $end"
-	[ "$(fl_field "$end" how)" = done ] || fwd_fail "session $1 ended '$(fl_field "$end" how)'"
+	[ "$(fl_field "$end" how)" = "done" ] || fwd_fail "session $1 ended '$(fl_field "$end" how)'"
 	ndesk=$((ndesk + 1))
 	dend=$(fl_wait_end "$T/desktop.out" 10 "$ndesk")
 	[ "$(fl_field "$dend" bytes)" = "$GIB" ] && [ "$(fl_field "$dend" sha256)" = "$(fl_field "$end" sha256)" ] ||

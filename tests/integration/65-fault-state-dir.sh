@@ -26,7 +26,7 @@ tb_wait_port desktop "$port" 20 || tb_fail "faultpeer does not listen on desktop
 install -d -o "$TB_USER" -m 0700 "$LT_STATE"
 
 run_case() {
-    local name=$1 n=$2 end dend list after
+    local name=$1 n=$2 end dend list
     pt_bg login "$name" 120 srun --pv-forward="desktop:$port" -N1 -w compute1 \
         sh -c 'exec python3 "$0" connect --host "$PV_FORWARD_HOST" --port "$PV_FORWARD_PORT" --send "$1" --timeout 60' "$fp" $((8 * MIB))
     pt_bg_wait "$name" 120 || pt_bad "$name: srun did not end"

@@ -34,7 +34,7 @@ for i in $(seq "$N"); do
 done
 for i in $(seq "$N"); do
 	end=$(fl_wait_end "$T/c$i.out" "$LIMIT_S")
-	[ "$(fl_field "$end" how)" = done ] || fwd_fail "connection $i: $end"
+	[ "$(fl_field "$end" how)" = "done" ] || fwd_fail "connection $i: $end"
 done
 t1=$(fl_now)
 for i in $(seq "$N"); do
