@@ -7,9 +7,10 @@
 #   - the dead forwarder's <pid>.state (and a <pid>.state.tmp, as a kill between write and
 #     rename leaves it) are removed by the next `pv-forwarder --list`, and the same leftovers
 #     by the next forwarder's start (no --list needed); its log stays;
-#   - what the user is told: srun says nothing about the kill (the forwarder is not srun's
-#     child, and SIGKILL leaves no last word); the task sees its connection reset, and
-#     --list no longer shows the forwarder. Printed for the record.
+#   - what the user is told: the task sees its connection reset at once; --list no longer
+#     shows the forwarder; srun, at its end, says that its forwarder ended before it did
+#     (the forwarder is not srun's child and SIGKILL leaves it no last word, but srun's end of
+#     the lifeline pipe shows that nobody reads it any more).
 set -euo pipefail
 . "$(dirname "$0")/../lib/testbed.sh"
 . "$(dirname "$0")/../lib/plugintest.sh"
@@ -86,5 +87,7 @@ pt_check_eq 0 "${PT_RC:-none}" "srun's exit status"
 pt_check_eq COMPLETED "$(tb_wait_job "$job" 20)" "state of job $job"
 echo "    what srun said (stderr):"
 pt_err job | sed 's/^/    | /'
+pt_check_match "pv-forward: the forwarder on login:$PT_LPORT ended before srun did" "$(pt_err job)" "srun tells the user"
+pt_check_no_match "ended before srun" "$(pt_err next)" "the next srun (its forwarder ended normally) does not say it"
 pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
 pt_done
