@@ -7,7 +7,8 @@
  *   - a log written to less than LOGKEEP_MIN_AGE_S ago is kept (a job that
  *     just ended: its user may still look);
  *   - a log not written to for LOGKEEP_MAX_AGE_S is removed;
- *   - of the others, the LOGKEEP_COUNT newest ended logs are kept.
+ *   - of the others, those among the LOGKEEP_COUNT newest ended logs are
+ *     kept (the young ones count towards that number).
  * The caller (state.c) fills the items from one readdir and removes those
  * marked LOGKEEP_REMOVE. */
 #ifndef PVF_LOGKEEP_H
