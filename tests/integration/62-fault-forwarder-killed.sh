@@ -39,7 +39,7 @@ echo "task: done"
 EOF2
 chown "$TB_USER:" "$PT_DIR/job.sh"
 lt_start job "$port" 200 srun -N1 -w compute1 sh "$PT_DIR/job.sh"
-fwd=$LT_PID job=$PT_JOB
+fwd=$LT_PID job=$PT_JOB lport=$PT_LPORT
 echo "job $job, forwarder $fwd on login:$PT_LPORT"
 fl_wait_bytes "$PT_DIR/data.out" $((8 * MIB)) 60
 tb_wait 10 "the forwarder's state file" test -s "$LT_STATE/$fwd.state" || tb_fail "no $LT_STATE/$fwd.state"
@@ -87,7 +87,7 @@ pt_check_eq 0 "${PT_RC:-none}" "srun's exit status"
 pt_check_eq COMPLETED "$(tb_wait_job "$job" 20)" "state of job $job"
 echo "    what srun said (stderr):"
 pt_err job | sed 's/^/    | /'
-pt_check_match "pv-forward: the forwarder on login:$PT_LPORT ended before srun did" "$(pt_err job)" "srun tells the user"
+pt_check_match "pv-forward: the forwarder on login:$lport ended before srun did" "$(pt_err job)" "srun tells the user"
 pt_check_no_match "ended before srun" "$(pt_err next)" "the next srun (its forwarder ended normally) does not say it"
 pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
 pt_done
