@@ -18,8 +18,6 @@ WAIT_GONE_S=10
 POLL_S=40         # the unbound forwarder's poll interval (30 s) + margin
 tb_up
 lt_init
-CTLD_DOWN=0
-tb_on_down '[ "$CTLD_DOWN" = 0 ] || lt_ctld_start'
 
 tb_step "an srun job with a connection through its forwarder"
 port=$(lt_port)
@@ -35,7 +33,6 @@ lt_wait_log "$fwd" "job $job: bound" 10 || pt_bad "the forwarder did not bind to
 tb_step "slurmctld down while the forwarder polls"
 t_stop=$(lt_ms)
 lt_ctld_stop || tb_fail "cannot stop slurmctld"
-CTLD_DOWN=1
 if lt_wait_log "$fwd" 'slurmctld: .*carrying on' 45; then
     pt_good "the forwarder says: $(lt_log "$fwd" | grep 'carrying on' | head -n1)"
 else
@@ -76,7 +73,6 @@ echo "    sbatch's forwarder while slurmctld is down: ${bfwd:-none}"
 
 tb_step "slurmctld back: sbatch's forwarder goes, the first job ends normally"
 lt_ctld_start || tb_fail "slurmctld did not come back"
-CTLD_DOWN=0
 t_up=$(lt_ms)
 if [ -n "$bfwd" ]; then
     tb_wait "$POLL_S" "sbatch's forwarder to go" nofwd "desktop:$port3" &&
