@@ -75,7 +75,7 @@ SPANK_SRC   := $(filter-out spank/pv_forward_exec.c,$(wildcard spank/*.c))
 EXEC_SRC    := spank/pv_forward_exec.c
 # Decision code (pure, or logging at most: ratelog.c) that the check unit tests link against.
 PURE_SRC    := $(wildcard forwarder/config.c forwarder/cmdline.c forwarder/lifeline_line.c \
-		forwarder/jobrules.c forwarder/staterec.c forwarder/service.c forwarder/ratelog.c \
+		forwarder/jobrules.c forwarder/staterec.c forwarder/logkeep.c forwarder/service.c forwarder/ratelog.c \
 		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
 		forwarder/search.c forwarder/sallocwatch.c \
 		spank/site_args.c spank/pvf_value.c spank/argv_rewrite.c spank/starter.c)
@@ -111,7 +111,7 @@ $(B)/tests/unit/main.o: $(B)/unit/suites.inc
 $(B)/tests/unit/%.o: ALL_CFLAGS += $(CHECK_CFLAGS) -I$(B)/unit -Ispank -Iforwarder
 
 $(B)/check_unit: $(call obj,tests/unit/main.c $(UNIT_SRC) $(PURE_SRC) $(COMMON_SRC))
-	$(CC) -o $@ $^ $(LDFLAGS) $(CHECK_LIBS)
+	$(CC) -o $@ $^ $(LDFLAGS) $(CHECK_LIBS) $(LIBEVENT_LIBS)
 
 deps:
 	@scripts/install-deps

@@ -243,14 +243,14 @@ struct ctl_server *ctl_server_new(struct event_base *base, int fd, const char *t
 	}
 	c->base = base;
 	c->ops = *ops;
-	c->notes = (struct ratelog){ .prefix = "control: ", .per_s = CTL_SERVER_LOGS_PER_S,
-				     .dropped = "more lines like the last were not logged" };
 	memcpy(c->token, token, CTL_TOKEN_LEN + 1);
 	c->ev = evconnlistener_new(base, on_accept, c, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
 				   0, fd);    /* 0: sock_listen() has listened */
 	if (!c->ev)
 		close(fd);
-	if (!c->ev || !(c->pause = accept_pause_new(base, set_accepting, c))) {
+	if (!c->ev || !(c->pause = accept_pause_new(base, set_accepting, c)) ||
+	    ratelog_init(&c->notes, base, "control: ", "more lines like the last were not logged",
+			 CTL_SERVER_LOGS_PER_S) < 0) {
 		ctl_server_free(c);
 		return NULL;
 	}
@@ -265,6 +265,7 @@ void ctl_server_free(struct ctl_server *c)
 	if (c->ev)
 		evconnlistener_free(c->ev);
 	accept_pause_free(c->pause);
+	ratelog_free(&c->notes);
 	while (c->conns)
 		conn_free(c->conns);
 	memset(c->token, 0, sizeof c->token);

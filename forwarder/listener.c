@@ -131,11 +131,11 @@ struct listener *listener_new(struct event_base *base, unsigned max_conns)
 	l->base = base;
 	l->max_conns = max_conns;
 	l->allow_any = 1;
-	l->refusals = (struct ratelog){ .prefix = "", .per_s = LISTENER_REFUSE_LOGS_PER_S,
-					.dropped = "more refused connections were not logged" };
 	l->conns_ready = conn_set_init(&l->conns, base) == 0;
 	l->pause = accept_pause_new(base, set_accepting, l);
-	if (!l->conns_ready || !l->pause) {
+	if (!l->conns_ready || !l->pause ||
+	    ratelog_init(&l->refusals, base, "", "more refused connections were not logged",
+			 LISTENER_REFUSE_LOGS_PER_S) < 0) {
 		listener_free(l);
 		return NULL;
 	}
@@ -219,6 +219,7 @@ void listener_free(struct listener *l)
 	if (l->conns_ready)
 		conn_set_free(&l->conns);
 	accept_pause_free(l->pause);
+	ratelog_free(&l->refusals);
 	for (size_t i = 0; i < l->nsocks; i++) {
 		if (l->socks[i]->ev)
 			evconnlistener_free(l->socks[i]->ev);

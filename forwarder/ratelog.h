@@ -1,14 +1,19 @@
 /* ratelog.h - log lines about connections that get nowhere (refused by the
  * data port, malformed on the control port), at most per_s of them a
  * second, so a port scan or a flood cannot fill the log.  The lines not
- * logged in one second are counted in one line at the next logged one.
+ * logged are counted in one line: at the next logged one, or a second after
+ * the first of them when nothing follows (a flood that stopped).
  *
- * The owner embeds a struct ratelog, zeroed, with prefix, dropped and
- * per_s set; ratelog_admit() is the decision (pure), ratelog() logs. */
+ * The owner embeds a struct ratelog and calls ratelog_init() before the
+ * first line and ratelog_free() at the end; ratelog_admit() is the
+ * decision (pure), ratelog() logs. */
 #ifndef PVF_RATELOG_H
 #define PVF_RATELOG_H
 
 #include <stdint.h>
+
+struct event;
+struct event_base;
 
 struct ratelog {
 	const char *prefix;        /* before every line: "" or "control: " */
@@ -17,7 +22,13 @@ struct ratelog {
 	long sec;                  /* the second counted in, */
 	unsigned logged;           /* lines logged in it, */
 	uint64_t quiet;            /* lines not logged in it */
+	struct event *flush;       /* says quiet a second after its first line */
 };
+
+/* 0, or -1 when the timer cannot be made. */
+int ratelog_init(struct ratelog *r, struct event_base *base, const char *prefix,
+		 const char *dropped, unsigned per_s);
+void ratelog_free(struct ratelog *r);
 
 /* One line in second sec: 1 when it may be logged, 0 when not.  *report is
  * set to the number of lines not logged in the previous second when this

@@ -22,6 +22,7 @@ void sock_tune(int fd)
 	setint(fd, IPPROTO_TCP, TCP_KEEPIDLE, SOCK_KEEPIDLE_S, "TCP_KEEPIDLE");
 	setint(fd, IPPROTO_TCP, TCP_KEEPINTVL, SOCK_KEEPINTVL_S, "TCP_KEEPINTVL");
 	setint(fd, IPPROTO_TCP, TCP_KEEPCNT, SOCK_KEEPCNT, "TCP_KEEPCNT");
+	setint(fd, IPPROTO_TCP, TCP_USER_TIMEOUT, SOCK_USER_TIMEOUT_MS, "TCP_USER_TIMEOUT");
 }
 
 int sock_listen(const struct sockaddr *sa, socklen_t len)

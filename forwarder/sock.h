@@ -10,13 +10,21 @@
 #define SOCK_KEEPIDLE_S   60
 #define SOCK_KEEPINTVL_S  10
 #define SOCK_KEEPCNT      6
+/* TCP_USER_TIMEOUT: how long sent data may stay unacknowledged before the
+ * kernel gives the connection up.  Keepalive probes are only sent on an idle
+ * connection; with data in flight when a link goes down the kernel would
+ * retransmit for about 15 minutes (tcp_retries2), and the pair would hang
+ * that long.  With this bound both sides of a relayed pair are closed within
+ * about two minutes of the last acknowledgement (README, "When things
+ * break").  Long enough for a congested or briefly flapping link. */
+#define SOCK_USER_TIMEOUT_MS 120000
 /* Room for a burst of connects: the default 128 drops SYNs of a burst of
  * 200 (retried only after 1 s; on gVisor's netstack some were lost for
  * good).  The kernel caps it at net.core.somaxconn. */
 #define SOCK_BACKLOG      1024
 
-/* TCP_NODELAY and SO_KEEPALIVE (+ TCP_KEEPIDLE/INTVL/CNT) on fd; failures are
- * logged at debug level only. */
+/* TCP_NODELAY, SO_KEEPALIVE (+ TCP_KEEPIDLE/INTVL/CNT) and TCP_USER_TIMEOUT
+ * on fd; failures are logged at debug level only. */
 void sock_tune(int fd);
 
 /* A non-blocking, close-on-exec socket bound to sa and listening.  The IPv6

@@ -16,6 +16,7 @@
 
 #include "jobrules.h"
 #include "log.h"
+#include "logkeep.h"
 #include "numparse.h"
 
 #define PROGNAME "pv-forwarder"
@@ -69,6 +70,9 @@ static int open_dir(const char *dir, int create, char *err, size_t errlen)
 	return fd;
 }
 
+struct entry;
+static size_t scan(struct entry **out, int prune);
+
 /* ---- the writer */
 
 static int start_log(struct state *s)
@@ -103,6 +107,11 @@ struct state *state_open(int with_log, char *err, size_t errlen)
 	s->with_log = with_log;
 	if (with_log)
 		start_log(s);
+	/* what a killed forwarder left and logs beyond the retention rule go
+	 * now, so that the directory stays bounded without a --list */
+	struct entry *list;
+	scan(&list, 1);
+	free(list);
 	return s;
 }
 
@@ -232,12 +241,14 @@ struct entry {
 };
 
 /* Every live entry of both directories into *out (malloc'd).  With prune,
- * stale entries (and old logs of gone forwarders) are removed. */
+ * stale entries, the .state.tmp of gone forwarders and the logs that
+ * logkeep_decide lets go are removed. */
 static size_t scan(struct entry **out, int prune)
 {
 	char dirs[2][PATH_MAX], err[PATH_MAX + 200];
 	struct entry *list = NULL;
-	size_t n = 0;
+	struct logkeep_item *logs = NULL;
+	size_t n = 0, nlogs = 0, caplogs = 0;
 	dir_candidates(dirs);
 	for (int d = 0; d < 2; d++) {
 		if (!dirs[d][0])
@@ -271,18 +282,41 @@ static size_t scan(struct entry **out, int prune)
 				list[n].r = r;
 				memcpy(list[n].dir, dirs[d], sizeof list[n].dir);
 				n++;
-			} else if (prune && ((pid = name_pid(de->d_name, ".log")) ||
-					     (pid = name_pid(de->d_name, ".state.tmp")))) {
-				struct stat st;
-				if (!live_forwarder(pid) && fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) == 0 &&
-				    time(NULL) - st.st_mtime > STATE_LOG_KEEP_S)
+			} else if (prune && (pid = name_pid(de->d_name, ".state.tmp"))) {
+				/* left by a forwarder killed between write and rename */
+				if (!live_forwarder(pid))
 					unlinkat(dfd, de->d_name, 0);
+			} else if (prune && (pid = name_pid(de->d_name, ".log"))) {
+				struct stat st;
+				if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+					continue;
+				if (nlogs == caplogs) {
+					size_t cap = caplogs ? 2 * caplogs : 64;
+					struct logkeep_item *g = realloc(logs, cap * sizeof *g);
+					if (!g)
+						continue;       /* out of memory: this one is kept */
+					logs = g;
+					caplogs = cap;
+				}
+				logs[nlogs++] = (struct logkeep_item){ .pid = pid, .mtime = st.st_mtime,
+								       .live = live_forwarder(pid) };
 			}
 		}
 		if (dp)
 			closedir(dp);
+		if (nlogs && logkeep_decide(logs, nlogs, time(NULL)) > 0)
+			for (size_t i = 0; i < nlogs; i++) {
+				char name[32];
+				if (logs[i].verdict != LOGKEEP_REMOVE)
+					continue;
+				snprintf(name, sizeof name, "%ld.log", logs[i].pid);
+				if (unlinkat(dfd, name, 0) == 0)
+					debug("removed the old log %s/%s", dirs[d], name);
+			}
+		nlogs = 0;
 		close(dfd);
 	}
+	free(logs);
 	*out = list;
 	return n;
 }

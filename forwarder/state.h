@@ -12,8 +12,8 @@
  * Readers (--list, the claimed jobs) look into both possible directories,
  * so forwarders started with and without XDG_RUNTIME_DIR are all seen.
  * An entry is stale when its pid is gone or is not a pv-forwarder of the
- * user; --list removes it (and logs of such pids older than
- * STATE_LOG_KEEP_S). */
+ * user; --list and every forwarder start remove it, the <pid>.state.tmp of
+ * a gone forwarder, and the logs the retention rule of logkeep.h lets go. */
 #ifndef PVF_STATE_H
 #define PVF_STATE_H
 
@@ -22,8 +22,6 @@
 #include <stdio.h>
 
 #include "staterec.h"
-
-#define STATE_LOG_KEEP_S (7 * 86400)
 
 struct state;
 

@@ -398,6 +398,13 @@ fail:
 	return -1;
 }
 
+int launch_lifeline_gone(int fd)
+{
+	/* a pipe's write end polls POLLERR once no reader is left */
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+	return fd >= 0 && poll(&p, 1, 0) == 1 && (p.revents & POLLERR);
+}
+
 int launch_lifeline_write(int fd, const char *line)
 {
 	sigset_t pipe_set, old, pending;

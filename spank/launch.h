@@ -51,6 +51,9 @@ int launch_forwarder(const struct launch_params *p, struct launch_result *r,
 /* Writes one line ("JOB 123\n") to the lifeline without blocking and without
  * SIGPIPE.  0, or -1 (the forwarder is gone or not reading). */
 int launch_lifeline_write(int fd, const char *line);
+/* Whether the forwarder's end of the lifeline is closed (it has exited or
+ * was killed): 1 yes, 0 no.  Does not block. */
+int launch_lifeline_gone(int fd);
 
 /* The address to bind when the site gave none: host's first non-loopback
  * address (IPv4 preferred), else "0.0.0.0". */

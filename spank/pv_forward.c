@@ -566,6 +566,17 @@ int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
 	(void)ac;
 	(void)av;
+	if (spank_context() == S_CTX_LOCAL && st.job_line_sent && launch_lifeline_gone(st.lifeline)) {
+		/* srun: its forwarder should live until srun exits (this is
+		 * before); gone means killed or crashed, and the connections
+		 * through it were cut then.  Nothing else tells the user. */
+		char via[HOSTPORT_HOST_MAX + 16];
+		format_pair(via, sizeof(via), st.login, st.lport);
+		slurm_error("pv-forward: the forwarder on %s ended before srun did (killed?); "
+			    "connections through it were cut then. Its log is in the state "
+			    "directory on %s (pv-forwarder --list).", via, st.login);
+		return 0;
+	}
 	if (!spank_remote(sp) || !rst.have)
 		return 0;
 	if (rst.step_id == SLURM_BATCH_SCRIPT)
