@@ -636,6 +636,7 @@ void listener_stop(struct listener *l, const char *reason)
 		l->socks[i]->ev = NULL;
 	}
 	while (l->conns)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): conn_close() unlinks it from l->conns */
 		conn_close(l->conns, reason);
 }
 
@@ -644,6 +645,7 @@ void listener_free(struct listener *l)
 	if (!l)
 		return;
 	while (l->conns)
+		/* NOLINTNEXTLINE(clang-analyzer-unix.Malloc): conn_free() unlinks it from l->conns */
 		conn_free(l->conns);
 	for (size_t i = 0; i < l->nsocks; i++) {
 		if (l->socks[i]->ev)
