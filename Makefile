@@ -185,7 +185,7 @@ fuzz-smoke: $(B)/fuzz/fuzz_parsers
 # loaded by srun/sbatch/salloc/slurmstepd, the lifetime of an srun job); 22 and 24 cannot load
 # it (tests/check-asan says why). ASAN_TESTS_CI: CI's subset (README: Hardening).
 ASAN_TESTS    ?= 1[0-9]-* 2[01356]-* 30-*
-ASAN_TESTS_CI ?= 10-forwarder-bytes 11-* 12-* 16-* 20-* 21-* 25-* 30-*
+ASAN_TESTS_CI ?= 10-forwarder-bytes 12-forwarder-halfclose 16-* 20-* 21-* 25-* 30-*
 check-asan:
 	ASAN_TESTS='$(ASAN_TESTS)' tests/check-asan
 check-asan-ci:
