@@ -13,6 +13,12 @@
 #   make demo          the whole scenario in a throwaway cluster (root)
 #   make bench         throughput / CPU / latency against peers (root for the srun part)
 #   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
+#   make fuzz-smoke    the fuzzer for FUZZ_SMOKE_SECONDS (30) on a scratch copy of the seeds (CI)
+#   make check-asan    plugin, forwarder, helper, unit tests under ASan+UBSan; the unit tests and
+#                      the integration tests ASAN_TESTS (root; tests/check-asan);
+#                      make check-asan-ci: the same with CI's subset ASAN_TESTS_CI
+#   make check-valgrind the forwarder's integration tests under valgrind memcheck (root)
+#   make lint          cppcheck and clang-tidy (.clang-tidy), clean
 #   make check-matrix  build + unit + integration tests on Slurm 22.05/24.11/26.05 with
 #                      ParaView 5.11/5.13/6.1, each in a Debian root (RELEASES="bookworm trixie sid")
 #   make clean
@@ -84,7 +90,7 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all check check-unit check-integration check-matrix check-man check-spec check-install \
-	check-package install uninstall clean demo bench deps fuzz
+	check-package install uninstall clean demo bench deps fuzz fuzz-smoke check-asan check-asan-ci check-valgrind lint
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
 $(B)/%.o: %.c $(BUILD_STAMP)
@@ -170,6 +176,30 @@ $(B)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(PURE_SRC) $(COMMON_SRC)
 fuzz: deps $(B)/fuzz/fuzz_parsers
 	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
 		-artifact_prefix=$(B)/fuzz/ $(B)/fuzz/corpus tests/fuzz/seeds
+
+# The scratch corpus starts from the seeds every run: what the smoke run finds stays in
+# $(B)/fuzz/smoke, and tests/fuzz/seeds grows only by seeds someone reviewed and committed.
+FUZZ_SMOKE_SECONDS ?= 30
+fuzz-smoke: $(B)/fuzz/fuzz_parsers
+	tests/fuzz-smoke $(B)/fuzz/fuzz_parsers $(FUZZ_SMOKE_SECONDS)
+
+# The integration tests that exercise the sanitizer build (the forwarder tests, the plugin
+# loaded by srun/sbatch/salloc/slurmstepd, the lifetime of an srun job); 22 and 24 cannot load
+# it (tests/check-asan says why). ASAN_TESTS_CI: CI's subset (README: Hardening).
+ASAN_TESTS    ?= 1[0-9]-* 2[01356]-* 30-*
+ASAN_TESTS_CI ?= 10-forwarder-bytes 12-forwarder-halfclose 16-* 20-* 21-* 25-* 30-*
+check-asan:
+	ASAN_TESTS='$(ASAN_TESTS)' tests/check-asan
+check-asan-ci:
+	ASAN_TESTS='$(ASAN_TESTS_CI)' tests/check-asan
+
+# Default: the forwarder tests but those whose time bounds memcheck breaks (tests/check-valgrind).
+VALGRIND_TESTS ?=
+check-valgrind: all
+	tests/check-valgrind $(VALGRIND_TESTS)
+
+lint:
+	tests/lint
 
 MANPAGES := man/pv_forward.8 man/pv-forwarder.8
 CONFD    := $(SYSCONFDIR)/slurm/plugstack.conf.d

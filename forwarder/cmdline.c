@@ -67,6 +67,7 @@ static int add_allow(struct cmdline *a, const char *list, char *err, size_t errl
 	const char *p = list;
 	char q[QUOTE_BUF];
 	for (;;) {
+		/* NOLINTNEXTLINE(clang-analyzer-core.NonNullParamChecker): --allow always has a value */
 		size_t n = strcspn(p, ",");
 		char item[HOSTPORT_HOST_MAX + 8];
 		if (n == 0)

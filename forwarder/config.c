@@ -786,6 +786,10 @@ int fwd_config_parse_buf(const char *text, size_t len, const char *filename,
 
 	memset(out, 0, sizeof(*out));
 	memset(&ps, 0, sizeof(ps));
+	if (text == NULL) {     /* an empty text; NULL + 0 would be undefined */
+		text = "";
+		len = 0;
+	}
 	ps.p = text;
 	ps.end = text + len;
 	ps.line = 1;
@@ -798,9 +802,6 @@ int fwd_config_parse_buf(const char *text, size_t len, const char *filename,
 	ps.pending.type = T_EOF;
 	if (err && errlen)
 		err[0] = '\0';
-	if (text == NULL) {
-		ps.end = ps.p = "";
-	}
 	rc = parse_file(&ps);
 	free(ps.map_line);
 	if (rc < 0)

@@ -425,16 +425,20 @@ int conn_set_init(struct conn_set *s, struct event_base *base)
 
 void conn_set_free(struct conn_set *s)
 {
-	while (s->head)
-		conn_free(s->head);
+	for (struct conn *c = s->head, *next; c; c = next) {
+		next = c->next;     /* conn_free() unlinks c, and only c */
+		conn_free(c);
+	}
 	resolver_free(s->rs);
 	s->rs = NULL;
 }
 
 void conn_set_close_all(struct conn_set *s, const char *reason)
 {
-	while (s->head)
-		conn_close(s->head, reason);
+	for (struct conn *c = s->head, *next; c; c = next) {
+		next = c->next;     /* conn_close() unlinks c, and only c */
+		conn_close(c, reason);
+	}
 }
 
 void conn_set_bytes(const struct conn_set *s, uint64_t *up, uint64_t *down)

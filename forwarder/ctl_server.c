@@ -266,8 +266,10 @@ void ctl_server_free(struct ctl_server *c)
 		evconnlistener_free(c->ev);
 	accept_pause_free(c->pause);
 	ratelog_free(&c->notes);
-	while (c->conns)
-		conn_free(c->conns);
+	for (struct cconn *k = c->conns, *next; k; k = next) {
+		next = k->next;     /* conn_free() unlinks k, and only k */
+		conn_free(k);
+	}
 	memset(c->token, 0, sizeof c->token);
 	free(c);
 }

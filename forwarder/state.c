@@ -396,7 +396,8 @@ int state_list(FILE *out)
 	size_t n = scan(&list, 1);
 	char line[512];
 	time_t now = time(NULL);
-	qsort(list, n, sizeof *list, by_start);
+	if (n > 0)     /* scan() leaves list NULL when there is nothing */
+		qsort(list, n, sizeof *list, by_start);
 	staterec_list_header(line, sizeof line);
 	fprintf(out, "%s\n", line);
 	for (size_t i = 0; i < n; i++) {

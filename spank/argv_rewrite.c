@@ -207,11 +207,11 @@ static void scan_mpirun(char *const argv[], int b, int e, struct hits *h, int de
 				j++;
 				break;
 			}
-			if (a[1] == '-' && strchr(a, '='))
-				j += 1;
-			else if (in_list(a, two_args))
+			/* --name=value carries its value in the same word */
+			int inline_value = a[1] == '-' && strchr(a, '=') != NULL;
+			if (!inline_value && in_list(a, two_args))
 				j += 3;
-			else if (in_list(a, one_arg))
+			else if (!inline_value && in_list(a, one_arg))
 				j += 2;
 			else
 				j += 1;
@@ -334,12 +334,12 @@ char **argv_rewrite(int argc, char *const argv[], const char *host,
 		return NULL;
 	if (argc < 0 || argv == NULL)
 		argc = 0;
-	find(argc, argv, &h);
 	for (int i = 0; i < argc; i++)
 		if (argv[i] == NULL) {
 			argc = i;
 			break;
 		}
+	find(argc, argv, &h);   /* on the argv that is copied: up to its first NULL */
 
 	hostarg_len = strlen("--client-host=") + strlen(host) + 1;
 	portarg_len = strlen("--server-port=") + 10 + 1;

@@ -38,14 +38,45 @@ static void usage(FILE *f)
 		PV_FORWARD_HOST_ENV, PV_FORWARD_PORT_ENV, PV_FORWARD_EXEC_PROGRAM_ENV);
 }
 
+/* Points CMD at the forwarder and execs it; returns only on failure, with the
+ * exit status (the caller owns cmd and frees it). */
+static int run(int cmdc, char **cmd, const char *host, const char *port_s)
+{
+	char **out;
+	int outc;
+	uint16_t port;
+
+	if (host == NULL || *host == '\0' || port_s == NULL || *port_s == '\0') {
+		fprintf(stderr, "pv-forward: %s and %s must be set (the pv_forward Slurm "
+			"plugin sets them in --pv-forward jobs); not running %s\n",
+			PV_FORWARD_HOST_ENV, PV_FORWARD_PORT_ENV, cmd[0]);
+		return 127;
+	}
+	if (!host_is_valid(host, NULL, 0) || parse_port(port_s, &port) < 0) {
+		fprintf(stderr, "pv-forward: invalid %s='%s' or %s='%s'; not running %s\n",
+			PV_FORWARD_HOST_ENV, host, PV_FORWARD_PORT_ENV, port_s, cmd[0]);
+		return 127;
+	}
+
+	out = argv_rewrite(cmdc, cmd, host, port, &outc);
+	if (out == NULL) {
+		fprintf(stderr, "pv-forward: out of memory\n");
+		return 127;
+	}
+	execvp(out[0], out);
+	int e = errno;
+	fprintf(stderr, "pv-forward: cannot run '%s': %s\n", out[0], strerror(e));
+	free(out);            /* its strings are cmd's or in its own block */
+	return e == ENOENT || e == ENOTDIR ? 127 : 126;
+}
+
 int main(int argc, char **argv)
 {
 	const char *prog = getenv(PV_FORWARD_EXEC_PROGRAM_ENV);
 	const char *host = getenv(PV_FORWARD_HOST_ENV);
 	const char *port_s = getenv(PV_FORWARD_PORT_ENV);
-	char **cmd, **out;
-	int cmdc, outc;
-	uint16_t port;
+	char **cmd;
+	int cmdc;
 
 	if (prog && *prog) {
 		/* argv[0] was pvserver's slot: [prog, argv[1..]] */
@@ -81,25 +112,10 @@ int main(int argc, char **argv)
 		cmd = argv + 1;
 	}
 
-	if (host == NULL || *host == '\0' || port_s == NULL || *port_s == '\0') {
-		fprintf(stderr, "pv-forward: %s and %s must be set (the pv_forward Slurm "
-			"plugin sets them in --pv-forward jobs); not running %s\n",
-			PV_FORWARD_HOST_ENV, PV_FORWARD_PORT_ENV, cmd[0]);
-		return 127;
+	int rc = run(cmdc, cmd, host, port_s);
+	if (cmd != argv + 1) {
+		free(cmd[0]);
+		free(cmd);
 	}
-	if (!host_is_valid(host, NULL, 0) || parse_port(port_s, &port) < 0) {
-		fprintf(stderr, "pv-forward: invalid %s='%s' or %s='%s'; not running %s\n",
-			PV_FORWARD_HOST_ENV, host, PV_FORWARD_PORT_ENV, port_s, cmd[0]);
-		return 127;
-	}
-
-	out = argv_rewrite(cmdc, cmd, host, port, &outc);
-	if (out == NULL) {
-		fprintf(stderr, "pv-forward: out of memory\n");
-		return 127;
-	}
-	execvp(out[0], out);
-	int e = errno;
-	fprintf(stderr, "pv-forward: cannot run '%s': %s\n", out[0], strerror(e));
-	return e == ENOENT || e == ENOTDIR ? 127 : 126;
+	return rc;
 }

@@ -44,6 +44,9 @@ FWD_BG_PIDS=()
 FWD_CLEANUPS=()
 FWD_HOSTS_MARK=
 FWD_PREFIX=(env)   # a command (and arguments) fwd_start runs the forwarder through
+# FWD_WRAPPER (environment; words, no spaces inside one): a program the forwarder runs under,
+# after the switch to $FWD_RUN_USER, in fwd_start and fwd_run (tests/check-valgrind: memcheck).
+FWD_WRAPPER=${FWD_WRAPPER:-}
 
 fwd_step() { printf -- '--- %s\n' "$*"; }
 fwd_say()  { printf '    %s\n' "$*"; }
@@ -97,7 +100,11 @@ fwd_procs() {
 	for d in /proc/[0-9]*; do
 		exe=$(readlink "$d/exe" 2>/dev/null) || continue
 		exe=${exe% (deleted)}
-		[ "$exe" = "$FWD_BIN" ] || continue
+		if [ "$exe" != "$FWD_BIN" ]; then
+			# under FWD_WRAPPER the executable is the wrapper's; the binary is an argument
+			[ -n "$FWD_WRAPPER" ] && tr '\0' '\n' <"$d/cmdline" 2>/dev/null | grep -qxF -- "$FWD_BIN" ||
+				continue
+		fi
 		pid=${d#/proc/}
 		st=$(fwd__state "$pid")
 		[ -n "$st" ] && [ "$st" != Z ] && echo "$pid"
@@ -149,10 +156,10 @@ fwd_start() {
 	done
 	if [ "$ready" = 1 ]; then
 		"${FWD_PREFIX[@]}" setsid setpriv --reuid="$FWD_RUN_USER" --regid="$FWD_RUN_GROUP" --clear-groups \
-			"$FWD_BIN" "$@" 3>"$FWD_READY" >"$FWD_LOG" 2>&1 </dev/null &
+			$FWD_WRAPPER "$FWD_BIN" "$@" 3>"$FWD_READY" >"$FWD_LOG" 2>&1 </dev/null &
 	else
 		"${FWD_PREFIX[@]}" setsid setpriv --reuid="$FWD_RUN_USER" --regid="$FWD_RUN_GROUP" --clear-groups \
-			"$FWD_BIN" "$@" >"$FWD_LOG" 2>&1 </dev/null &
+			$FWD_WRAPPER "$FWD_BIN" "$@" >"$FWD_LOG" 2>&1 </dev/null &
 	fi
 	FWD_PID=$!
 	FWD_PIDS+=("$FWD_PID")
@@ -170,7 +177,7 @@ fwd_next_pidfile() { printf '%s/fwd%d.pid' "$T" $((FWD_N + 1)); }
 fwd_run() {
 	FWD_RC=0
 	timeout -k 2 10 setpriv --reuid="$FWD_RUN_USER" --regid="$FWD_RUN_GROUP" --clear-groups \
-		"$FWD_BIN" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null || FWD_RC=$?
+		$FWD_WRAPPER "$FWD_BIN" "$@" >"$T/run.out" 2>"$T/run.err" </dev/null || FWD_RC=$?
 	if [ "$FWD_RC" = 124 ] || [ "$FWD_RC" = 137 ]; then
 		fwd_fail "pv-forwarder $* was still running after 10 s"
 	fi

@@ -57,6 +57,10 @@
 #   TB_CONTAIN_SPANK=1 SlurmdParameters=contain_spank (Slurm 24.05+: user_init and exit run
 #                      inside the job's namespaces)
 #   TB_VERBOSE=1       log each step
+#   TB_SANITIZER_ENV   VAR=VALUE words (no spaces inside a value) added to the environment of
+#                      slurmd (hence slurmstepd) and of every command run as the test user:
+#                      tests/check-asan preloads the sanitizer runtime with it, so that an
+#                      ASan-built plugin loads in srun, sbatch, salloc and slurmstepd
 
 # ---------------------------------------------------------------- constants
 
@@ -242,8 +246,10 @@ tb__cmd() {
     if [ -n "$user" ]; then
         # TMPDIR: what the user's programs leave in temp dirs (OpenMPI's session directory of
         # pvpython and pvserver, ...) goes with the bed, not into /tmp; jobs inherit it.
+        # shellcheck disable=SC2206  # TB_SANITIZER_ENV: VAR=VALUE words
         TB__CMD+=("${TB_USER_DIR:-/}" setpriv --reuid="$user" --regid="$user" --init-groups --reset-env
-            env SLURM_CONF="${SLURM_CONF:-}" LANG=C.UTF-8 ${TB_DIR:+TMPDIR="$TB_DIR/tmp/user"} "$@")
+            env SLURM_CONF="${SLURM_CONF:-}" LANG=C.UTF-8 ${TB_DIR:+TMPDIR="$TB_DIR/tmp/user"} \
+            ${TB_SANITIZER_ENV:-} "$@")
     else
         TB__CMD+=("" env SLURM_CONF="${SLURM_CONF:-}" "$@")
     fi
@@ -783,7 +789,8 @@ tb__bring_up() {
     tb_wait 20 "slurmctld to answer ping" tb__ctld_up || { tb__daemon_died slurmctld "$pid"; return 1; }
 
     for c in "${TB_COMPUTE_NODES[@]}"; do
-        tb__start "slurmd-$c" "$c" slurmd -D -f "$SLURM_CONF"
+        # shellcheck disable=SC2086  # VAR=VALUE words
+        tb__start "slurmd-$c" "$c" env ${TB_SANITIZER_ENV:-} slurmd -D -f "$SLURM_CONF"
     done
     tb_wait_idle "$TB_UP_TIMEOUT" || {
         for c in "${TB_COMPUTE_NODES[@]}"; do tb__daemon_died "slurmd-$c" "?"; done

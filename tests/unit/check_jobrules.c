@@ -169,7 +169,7 @@ START_TEST(candidates)
 		rec(18, 0, 7, JOB_PENDING, 1003, ""),           /* alloc_node unknown */
 	};
 	size_t n = sizeof recs / sizeof recs[0];
-	int want[] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0 };
+	const int want[] = { 1, 0, 0, 0, 0, 0, 0, 1, 0, 0, 1, 1, 0 };
 	uint32_t first = 0;
 	for (size_t i = 0; i < n; i++)
 		ck_assert_msg(jobrules_is_candidate(&recs[i], &r) == want[i], "record %zu (job %u)", i,
