@@ -152,8 +152,11 @@ static void write_state(struct job *j)
 	j->last_write = clock_mono_s();
 }
 
-/* Every second: rewrite the state on a change (a look at slurmctld
- * included: `rpcs`), and every JOB_STATE_BYTES_S while bytes move. */
+/* Every second while connections are open, and after each change of them
+ * and each answer from slurmctld: rewrite the state on a change (`rpcs`
+ * included), and every JOB_STATE_BYTES_S while bytes move.  Without
+ * connections nothing ticks: an idle forwarder sleeps until something
+ * happens. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
@@ -166,6 +169,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	int moved = ls.up != j->last_up || ls.down != j->last_down;
 	if (changed || (moved && clock_mono_s() - j->last_write >= JOB_STATE_BYTES_S))
 		write_state(j);
+	if (!ls.open)
+		event_del(j->tick_ev);
+	else if (!event_pending(j->tick_ev, EV_TIMEOUT, NULL))
+		event_add(j->tick_ev, &(struct timeval){ 1, 0 });
+}
+
+static void on_conns_changed(void *arg)
+{
+	on_tick(-1, 0, arg);
 }
 
 /* ---- ending */
@@ -627,6 +639,8 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 		exit_why = bye_why;
 	if (exit_why)
 		job_exit(j, exit_why);
+	else
+		on_tick(-1, 0, j);
 }
 
 /* ---- sbatch before its job is known: candidates */
@@ -736,6 +750,8 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	struct job *j = arg;
 	j->searching = 0;
 	user_answer(j, a);
+	if (!j->draining)
+		on_tick(-1, 0, j);
 	/* the first look after sbatch's exit is done (see on_lifeline_eof) */
 	release_submit_lock(j);
 }
@@ -963,11 +979,11 @@ int job_start(struct job *j, struct fwd *f, char *err, size_t errlen)
 	fwd_set_lifeline_ops(f, &lops);
 	if (!(j->poll_ev = evtimer_new(j->base, on_poll, j)) ||
 	    !(j->tick_ev = event_new(j->base, -1, EV_PERSIST, on_tick, j)) ||
-	    !(j->watch_ev = event_new(j->base, -1, EV_PERSIST, on_watch, j)) ||
-	    event_add(j->tick_ev, &(struct timeval){ 1, 0 }) < 0) {
+	    !(j->watch_ev = event_new(j->base, -1, EV_PERSIST, on_watch, j))) {
 		snprintf(err, errlen, "cannot set up the timers");
 		return -1;
 	}
+	listener_on_change(fwd_listener(f), on_conns_changed, j);
 	if (!(j->st = state_open(1, why, sizeof why)))
 		error("state directory: %s; `pv-forwarder --list` will not show this forwarder", why);
 	if (j->st && j->starter == PVF_STARTER_SBATCH && !j->arg_job_id) {

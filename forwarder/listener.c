@@ -72,6 +72,8 @@ struct listener {
 	long refuse_sec;             /* refusal log rate limit: this second, */
 	unsigned refuse_logged;      /* lines logged in it, */
 	uint64_t refuse_quiet;       /* refusals not logged */
+	void (*on_change)(void *);   /* listener_on_change() */
+	void *on_change_arg;
 };
 
 static struct timeval tv_of(double s)
@@ -142,6 +144,8 @@ static void conn_close(struct conn *c, const char *reason)
 	l->closed_up += up;
 	l->closed_down += down;
 	conn_free(c);
+	if (l->on_change)
+		l->on_change(l->on_change_arg);
 }
 
 static void on_relay_done(struct relay *r, const char *reason, void *arg)
@@ -513,6 +517,8 @@ static void on_accept(struct evconnlistener *evl, evutil_socket_t fd, struct soc
 	l->nconns++;
 	l->total++;
 	info("conn %" PRIu64 " open: %s -> %s (via %s)", c->id, peer, c->dest, ls->name);
+	if (l->on_change)
+		l->on_change(l->on_change_arg);
 	event_add(c->gone_ev, NULL);
 	conn_try_dest(c);
 }
@@ -677,6 +683,12 @@ void listener_stats(const struct listener *l, struct listener_stats *st)
 		st->up += up;
 		st->down += down;
 	}
+}
+
+void listener_on_change(struct listener *l, void (*cb)(void *arg), void *arg)
+{
+	l->on_change = cb;
+	l->on_change_arg = arg;
 }
 
 void listener_log_stats(const struct listener *l)

@@ -85,6 +85,9 @@ int listener_set_allowed(struct listener *l, const struct cidr *list, size_t n);
 void listener_stop(struct listener *l, const char *reason);
 
 void listener_stats(const struct listener *l, struct listener_stats *st);
+/* cb(arg) runs after a connection is let in and after one is closed (not
+ * from listener_free): what listener_stats() says about it changed. */
+void listener_on_change(struct listener *l, void (*cb)(void *arg), void *arg);
 void listener_log_stats(const struct listener *l);
 
 #endif
