@@ -367,7 +367,7 @@ static void bind_to(struct job *j, uint32_t id, const char *how)
 	j->state_name[0] = '\0';
 	info("job %" PRIu32 ": bound (%s)", id, how);
 	if (j->poll_ev) {
-		struct timeval tv = { JOB_POLL_BOUND_S, 0 };
+		struct timeval tv = { j->starter == PVF_STARTER_SRUN ? JOB_POLL_SRUN_S : JOB_POLL_BOUND_S, 0 };
 		event_add(j->poll_ev, &tv);
 	}
 	watch_starter(j);
@@ -765,7 +765,7 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	if (j->bound) {
 		if (!inflight_find(j, j->bound))
 			load(j, j->bound, 0, "poll");
-		arm_poll(j, JOB_POLL_BOUND_S);
+		arm_poll(j, j->starter == PVF_STARTER_SRUN ? JOB_POLL_SRUN_S : JOB_POLL_BOUND_S);
 		return;
 	}
 	if (j->hinted && !inflight_find(j, j->hinted))

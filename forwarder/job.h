@@ -19,8 +19,9 @@
  *                  look at the job at once (JOB_WATCH_MS)
  *   unbound        (sbatch, after EOF) every JOB_POLL_UNBOUND_S the user's
  *                  jobs; no candidate left -> exit
- *   bound          every JOB_POLL_BOUND_S the job: finished or unknown ->
- *                  exit; waiting -> no node allowed; active -> its nodes
+ *   bound          every JOB_POLL_BOUND_S (srun: JOB_POLL_SRUN_S) the job:
+ *                  finished or unknown -> exit; waiting -> no node allowed;
+ *                  active -> its nodes
  *   BYE            the batch script ended: one more look at the job; exit
  *                  unless it was requeued
  *   RPC errors     logged (once per streak) and otherwise ignored
@@ -38,6 +39,10 @@
  * job cancelled before it started within a minute. */
 #define JOB_POLL_UNBOUND_S   30
 #define JOB_POLL_BOUND_S     30
+/* srun: the lifeline ends the forwarder when srun exits, and srun exits when
+ * its job ends; the poll is a backstop, seldom enough for an idle forwarder
+ * to sleep (each look wakes its two threads ~13 times). */
+#define JOB_POLL_SRUN_S      300
 #define JOB_STATE_BYTES_S    5
 /* Unbound, a job named by HELLO/BYE/the lifeline could not be checked
  * (slurmctld did not answer): asked again this often. */
