@@ -11,7 +11,10 @@
 #   make check-package RELEASES="bookworm trixie sid": the .deb per release, installed
 #                      and used in that release's root (root; scripts/check-package)
 #   make demo          the whole scenario in a throwaway cluster (root)
-#   make bench         throughput / CPU / latency against peers (root for the srun part)
+#   make bench         throughput / CPU / latency against peers (root for the srun part),
+#                      then bench-load
+#   make bench-load    a login node full of users: 200 --pv-forward jobs of 20 users in the
+#                      test bed; memory, wake-ups, slurmctld RPCs, start-up, ports, pipes (root)
 #   make fuzz          libFuzzer + ASan/UBSan over every pure parser, FUZZ_SECONDS (60)
 #   make fuzz-smoke    the fuzzer for FUZZ_SMOKE_SECONDS (30) on a scratch copy of the seeds (CI)
 #   make check-asan    plugin, forwarder, helper, unit tests under ASan+UBSan; the unit tests and
@@ -90,7 +93,7 @@ UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 obj = $(patsubst %.c,$(B)/%.o,$(1))
 
 .PHONY: all check check-unit check-integration check-matrix check-man check-spec check-install \
-	check-package install uninstall clean demo bench deps fuzz fuzz-smoke check-asan check-asan-ci check-valgrind lint
+	check-package install uninstall clean demo bench bench-load deps fuzz fuzz-smoke check-asan check-asan-ci check-valgrind lint
 all: $(B)/pv_forward.so $(B)/pv-forwarder $(B)/pv-forward-exec
 
 $(B)/%.o: %.c $(BUILD_STAMP)
@@ -163,6 +166,11 @@ demo: deps
 bench: deps
 	$(MAKE) all
 	tests/bench
+	tests/bench-load
+
+bench-load: deps
+	$(MAKE) all
+	tests/bench-load
 
 # The fuzzer writes what it finds to $(B)/fuzz/corpus (seeds: tests/fuzz/seeds) and a
 # crashing input to $(B)/fuzz/crash-*; it stops at the first crash, leak or UB, non-zero.

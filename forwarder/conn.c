@@ -130,6 +130,8 @@ static void conn_close(struct conn *c, const char *reason)
 	s->closed_up += up;
 	s->closed_down += down;
 	conn_free(c);
+	if (s->on_change)
+		s->on_change(s->on_change_arg);
 }
 
 static void on_relay_done(struct relay *r, const char *reason, void *arg)
@@ -408,6 +410,8 @@ int conn_start(struct conn_set *s, int fd, const char *peer, const struct servic
 	s->head = c;
 	s->n++;
 	info("conn %" PRIu64 " open: %s -> %s (via %s)", c->id, peer, c->dest, via);
+	if (s->on_change)
+		s->on_change(s->on_change_arg);
 	event_add(c->gone_ev, NULL);
 	conn_next_dest(c);
 	return 0;

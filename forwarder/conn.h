@@ -50,6 +50,10 @@ struct conn_set {
 	unsigned n;                 /* open now */
 	uint64_t ids;               /* the last connection number given */
 	uint64_t closed_up, closed_down;
+	/* after a connection opened and after one closed (not from
+	 * conn_set_free): the owner's listener_on_change() */
+	void (*on_change)(void *arg);
+	void *on_change_arg;
 };
 
 /* 0, or -1 (out of memory). */

@@ -67,8 +67,11 @@ static void write_state(struct job *j)
 	statemirror_write(&j->mirror, &n, clock_mono_s());
 }
 
-/* Every second: rewrite the state on a change (a look at slurmctld
- * included: `rpcs`), and every STATEMIRROR_BYTES_S while bytes move. */
+/* Every second while connections are open, and after each change of them
+ * and each answer from slurmctld: rewrite the state on a change (`rpcs`
+ * included), and every STATEMIRROR_BYTES_S while bytes move.  Without
+ * connections nothing ticks: an idle forwarder sleeps until something
+ * happens. */
 static void on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *j = arg;
@@ -77,6 +80,15 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	mirror_now(j, &n);
 	if (statemirror_due(&j->mirror, &n, clock_mono_s()))
 		statemirror_write(&j->mirror, &n, clock_mono_s());
+	if (!n.conns)
+		event_del(j->tick_ev);
+	else if (!event_pending(j->tick_ev, EV_TIMEOUT, NULL))
+		event_add(j->tick_ev, &(struct timeval){ 1, 0 });
+}
+
+static void on_conns_changed(void *arg)
+{
+	on_tick(-1, 0, arg);
 }
 
 /* ---- what the lifetime does to the world (lifetime_io) */
@@ -96,6 +108,11 @@ static int io_reply(void *arg, uint64_t ctl_id, const char *reason)
 static void io_changed(void *arg)
 {
 	write_state(arg);
+}
+
+static void io_answered(void *arg)
+{
+	on_tick(-1, 0, arg);
 }
 
 static void io_arm_poll(void *arg, int seconds)
@@ -287,7 +304,8 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 	struct ctld ctld;
 	struct lifetime_io io = {
 		io_allow, io_reply, io_changed, io_arm_poll, io_watch, io_starter_io, io_peers,
-		io_peers_free, io_release_submit_lock, io_ended, io_now, io_wall, io_wall_ns, j,
+		io_peers_free, io_release_submit_lock, io_ended, io_now, io_wall, io_wall_ns,
+		io_answered, j,
 	};
 	slurmjob_ctld(j->sj, &ctld);
 	if (!(j->life = lifetime_new(&j->cfg, &ctld, &io))) {
@@ -308,11 +326,11 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 	h->set_lifeline_ops(h->host, &lops);
 	if (!(j->poll_ev = evtimer_new(h->base, on_poll, j)) ||
 	    !(j->tick_ev = event_new(h->base, -1, EV_PERSIST, on_tick, j)) ||
-	    !(j->watch_ev = event_new(h->base, -1, EV_PERSIST, on_watch, j)) ||
-	    event_add(j->tick_ev, &(struct timeval){ 1, 0 }) < 0) {
+	    !(j->watch_ev = event_new(h->base, -1, EV_PERSIST, on_watch, j))) {
 		snprintf(err, errlen, "cannot set up the timers");
 		return -1;
 	}
+	listener_on_change(h->listener, on_conns_changed, j);
 	struct state *st = state_open(1, why, sizeof why);
 	j->mirror.st = st;
 	if (!st)

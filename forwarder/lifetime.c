@@ -99,6 +99,12 @@ static void watch_starter(struct lifetime *l)
 	debug("watching salloc (pid %ld) for activity", (long)l->cfg.starter_pid);
 }
 
+/* How often a bound forwarder looks at its job. */
+static int bound_poll_s(const struct lifetime *l)
+{
+	return l->cfg.starter == PVF_STARTER_SRUN ? LIFE_POLL_SRUN_S : LIFE_POLL_BOUND_S;
+}
+
 /* UNBOUND -> BOUND, or INFERRED when only the order of submission says so. */
 static void bind_to(struct lifetime *l, uint32_t id, const char *how, int inferred)
 {
@@ -106,7 +112,7 @@ static void bind_to(struct lifetime *l, uint32_t id, const char *how, int inferr
 	l->state = inferred ? LIFE_INFERRED : LIFE_BOUND;
 	l->hinted = 0;
 	info("job %" PRIu32 ": bound (%s)", id, how);
-	arm_poll(l, LIFE_POLL_BOUND_S);
+	arm_poll(l, bound_poll_s(l));
 	watch_starter(l);
 	changed(l);     /* at once: other forwarders read the claim from it */
 }
@@ -302,6 +308,13 @@ static void bind_if_ours(struct lifetime *l, const struct sj_answer *a, enum ask
 	}
 }
 
+/* After an answer from slurmctld: the state file's RPC count moved. */
+static void answered(struct lifetime *l)
+{
+	if (l->state != LIFE_ENDED && l->io.answered)
+		l->io.answered(l->io.arg);
+}
+
 static void on_job_answer(const struct sj_answer *a, void *arg)
 {
 	struct lifetime *l = arg;
@@ -355,6 +368,7 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 	}
 	if (end_why)
 		end(l, cause, end_why);
+	answered(l);
 }
 
 /* ---- unbound after the starter's exit: the user's jobs */
@@ -427,6 +441,7 @@ static void on_user_answer(const struct sj_answer *a, void *arg)
 	struct lifetime *l = arg;
 	l->search.asking = 0;
 	user_answer(l, a);
+	answered(l);
 	/* the first look after sbatch's exit is done (see lifetime_lifeline_eof) */
 	l->io.release_submit_lock(l->io.arg);
 }
@@ -440,7 +455,7 @@ void lifetime_poll(struct lifetime *l)
 	if (l->b.bound) {
 		if (!asks_find(&l->asks, l->b.bound))
 			load(l, l->b.bound, 0, ASK_POLL);
-		arm_poll(l, LIFE_POLL_BOUND_S);
+		arm_poll(l, bound_poll_s(l));
 		return;
 	}
 	if (l->hinted && !asks_find(&l->asks, l->hinted))

@@ -21,7 +21,7 @@
  *   unbound   (sbatch, after EOF) every LIFE_POLL_UNBOUND_S the user's jobs;
  *             a named job whose check failed for want of slurmctld again
  *             every LIFE_RETRY_S
- *   bound     every LIFE_POLL_BOUND_S the job: finished or unknown -> end;
+ *   bound     every LIFE_POLL_BOUND_S (srun: LIFE_POLL_SRUN_S) the job: finished or unknown -> end;
  *             waiting -> no node allowed; active -> its nodes
  *   salloc    bound: LIFE_WATCH_MS readings of salloc's activity
  *             (sallocwatch.h), at most one look per LIFE_WATCH_LOAD_S
@@ -46,6 +46,10 @@
  * cancelled before it started within a minute. */
 #define LIFE_POLL_UNBOUND_S   30
 #define LIFE_POLL_BOUND_S     30
+/* srun: the lifeline ends the forwarder when srun exits, and srun exits when
+ * its job ends; the poll is a backstop, seldom enough for an idle forwarder
+ * to sleep (each look wakes its two threads about 13 times). */
+#define LIFE_POLL_SRUN_S      300
 /* Unbound, a job named by HELLO/BYE/the lifeline could not be checked
  * (slurmctld did not answer): asked again this often. */
 #define LIFE_RETRY_S          5
@@ -91,6 +95,9 @@ struct lifetime_io {
 	double (*now)(void *arg);        /* monotonic seconds */
 	time_t (*wall)(void *arg);       /* time(NULL) */
 	int64_t (*wall_ns)(void *arg);   /* ns since the epoch */
+	/* an answer from slurmctld was taken in (the state file's RPC count
+	 * moved); NULL: nothing to do */
+	void (*answered)(void *arg);
 	void *arg;
 };
 

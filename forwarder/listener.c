@@ -240,6 +240,12 @@ void listener_stats(const struct listener *l, struct listener_stats *st)
 	conn_set_bytes(&l->conns, &st->up, &st->down);
 }
 
+void listener_on_change(struct listener *l, void (*cb)(void *arg), void *arg)
+{
+	l->conns.on_change = cb;
+	l->conns.on_change_arg = arg;
+}
+
 void listener_log_stats(const struct listener *l)
 {
 	struct listener_stats st;

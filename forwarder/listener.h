@@ -65,6 +65,9 @@ int listener_source_allowed(int allow_any, const struct cidr *fixed, size_t nfix
 void listener_stop(struct listener *l, const char *reason);
 
 void listener_stats(const struct listener *l, struct listener_stats *st);
+/* cb(arg) runs after a connection is let in and after one is closed (not
+ * from listener_free): what listener_stats() says about it changed. */
+void listener_on_change(struct listener *l, void (*cb)(void *arg), void *arg);
 void listener_log_stats(const struct listener *l);
 
 #endif

@@ -46,7 +46,7 @@ struct fake {
 		char reason[300];
 	} rep[16];
 	size_t nrep;
-	int changed, poll_s, watching, locks_released, ended;
+	int changed, poll_s, watching, locks_released, ended, answered;
 	enum end_cause cause;
 	char why[300];
 	unsigned long long io;
@@ -101,6 +101,7 @@ static int f_reply(void *arg, uint64_t id, const char *reason)
 }
 
 static void f_changed(void *arg) { ((struct fake *)arg)->changed++; }
+static void f_answered(void *arg) { ((struct fake *)arg)->answered++; }
 static void f_arm_poll(void *arg, int s) { ((struct fake *)arg)->poll_s = s; }
 static void f_watch(void *arg, int on) { ((struct fake *)arg)->watching = on; }
 
@@ -151,7 +152,7 @@ static struct fake *fake_new(enum pvf_starter starter, long pid)
 	struct ctld ctld = { f_load, f_load_user, f };
 	struct lifetime_io io = {
 		f_allow, f_reply, f_changed, f_arm_poll, f_watch, f_starter_io, f_peers,
-		f_peers_free, f_release, f_ended, f_now, f_wall, f_wall_ns, f,
+		f_peers_free, f_release, f_ended, f_now, f_wall, f_wall_ns, f_answered, f,
 	};
 	f->l = lifetime_new(&cfg, &ctld, &io);
 	ck_assert_ptr_nonnull(f->l);
@@ -265,9 +266,26 @@ START_TEST(srun_binds_and_allows_its_nodes)
 	ck_assert_int_eq(lifetime_state(f->l), LIFE_BOUND);
 	ck_assert(node_allowed(f));
 	ck_assert(lifetime_active(f->l));
-	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_SRUN_S);   /* srun's exit ends it: seldom */
 	ck_assert_int_eq(f->watching, 0);      /* only salloc is watched */
 	ck_assert_int_gt(f->changed, 0);
+	ck_assert_int_eq(f->answered, 1);      /* the state file's RPC count moved */
+	fake_free(f);
+}
+END_TEST
+
+/* Only srun's forwarder looks seldom: a salloc's or a batch job's end may
+ * be seen by no one else. */
+START_TEST(bound_poll_by_starter)
+{
+	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 43);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
+	lifetime_poll(f->l);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
+	fake_free(f);
+	f = bound_by_lifeline(PVF_STARTER_SRUN, 44);
+	lifetime_poll(f->l);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_SRUN_S);
 	fake_free(f);
 }
 END_TEST
@@ -916,6 +934,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, srun_exit_ends);
 	tcase_add_test(t, srun_killed_before_its_job_ends);
 	tcase_add_test(t, no_starter_eof_ends);
+	tcase_add_test(t, bound_poll_by_starter);
 	tcase_add_test(t, another_users_job_does_not_bind);
 	tcase_add_test(t, pending_job_allows_nobody_until_it_runs);
 	tcase_add_test(t, job_completed_ends);
