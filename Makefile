@@ -179,7 +179,7 @@ FUZZ_CC      ?= clang
 $(B)/fuzz/fuzz_parsers: tests/fuzz/fuzz_parsers.c $(PURE_SRC) $(COMMON_SRC)
 	@mkdir -p $(B)/fuzz/corpus
 	$(FUZZ_CC) -std=gnu11 -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
-		-Icommon -Iforwarder -Ispank -o $@ $^
+		-Icommon -Iforwarder -Ispank -o $@ $^ $(LIBEVENT_LIBS)
 
 fuzz: deps $(B)/fuzz/fuzz_parsers
 	$(B)/fuzz/fuzz_parsers -max_total_time=$(FUZZ_SECONDS) -max_len=4096 -timeout=5 \
