@@ -18,12 +18,8 @@ MIB=$((1024 * 1024))
 tb_up
 lt_init
 
-fp=$PT_DIR/faultpeer.py
-install -o "$TB_USER" -m 0644 "$FL_PEER" "$fp"
-port=$(lt_port)
-desk=$TB_LOGS/desktop-$port.log
-tb_bg desktop "$desk" python3 "$fp" serve --port "$port" --conns 3 --recv 0 --timeout 400 >/dev/null
-tb_wait_port desktop "$port" 20 || tb_fail "faultpeer does not listen on desktop:$port"
+fl_bed_desktop 3 400
+fp=$FL_BED_PEER port=$FL_BED_PORT desk=$FL_BED_LOG
 
 tb_step "a job with two connections through its forwarder: idle, and 4 MiB/s to desktop"
 cat >"$PT_DIR/job.sh" <<EOF2

@@ -27,12 +27,7 @@ fl_peer pvs1 connect --port "$FWD_PORT" --send 0 --rate "$RATE" --progress "$MIB
 fl_wait_bytes "$T/desktop.out" $((8 * MIB)) 30
 t_kill=$(fl_now)
 kill -KILL "$dpid"; wait "$dpid" 2>/dev/null || true
-end=$(fl_wait_end "$T/pvs1.out" 30)
-dt=$(fl_secs "$t_kill" "$(fl_field "$end" t)")
-fwd_say "pvserver's side: $end"
-fwd_say "closed $dt s after the kill"
-case $(fl_field "$end" how) in reset | eof | error:EPIPE) ;; *) fwd_fail "pvserver's side ended '$(fl_field "$end" how)'" ;; esac
-awk -v d="$dt" -v b="$FL_AT_ONCE_S" 'BEGIN { exit !(d <= b) }' || fwd_fail "pvserver's side closed $dt s after the kill (bound $FL_AT_ONCE_S s)"
+fl_closed_at_once "$T/pvs1.out" "pvserver's side" "$t_kill"
 fwd_log_wait 5 'conn 1 closed: .*[1-9][0-9]* B to destination' "conn 1's close with its counts"
 up=$(sed -n 's/.*conn 1 closed: .*, \([0-9]*\) B to destination.*/\1/p' "$FWD_LOG")
 [ "${up:-0}" -ge $((8 * MIB)) ] || fwd_fail "conn 1's close line counts $up B to the destination, expected >= 8 MiB"
@@ -47,12 +42,7 @@ ppid=$FL_PID
 fl_wait_bytes "$T/pvs2.out" $((8 * MIB)) 30
 t_kill=$(fl_now)
 kill -KILL "$ppid"; wait "$ppid" 2>/dev/null || true
-end=$(fl_wait_end "$T/desktop2.out" 30)
-dt=$(fl_secs "$t_kill" "$(fl_field "$end" t)")
-fwd_say "desktop's side: $end"
-fwd_say "closed $dt s after the kill"
-case $(fl_field "$end" how) in reset | eof | error:EPIPE) ;; *) fwd_fail "the desktop's side ended '$(fl_field "$end" how)'" ;; esac
-awk -v d="$dt" -v b="$FL_AT_ONCE_S" 'BEGIN { exit !(d <= b) }' || fwd_fail "the desktop's side closed $dt s after the kill (bound $FL_AT_ONCE_S s)"
+fl_closed_at_once "$T/desktop2.out" "the desktop's side" "$t_kill"
 fwd_log_wait 5 'conn 1 closed: .*B to destination, [1-9][0-9]* B to client' "conn 1's close with its counts"
 down=$(sed -n 's/.*conn 1 closed: .*B to destination, \([0-9]*\) B to client.*/\1/p' "$FWD_LOG")
 [ "${down:-0}" -ge $((8 * MIB)) ] || fwd_fail "conn 1's close line counts $down B to the client, expected >= 8 MiB"

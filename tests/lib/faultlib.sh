@@ -12,6 +12,11 @@
 #   FL_WAIT=tb_wait               in test-bed tests (default fwd_wait)
 #   fl_now                        the time, epoch seconds with ms (as the reports have it)
 #   fl_secs A B                   B - A, seconds with ms
+#   fl_bed_desktop CONNS SECS     test bed: faultpeer.py serving CONNS connections on desktop
+#                                 (recv mode, SECS at most); sets FL_BED_PEER (the script, for
+#                                 the test user's jobs), FL_BED_PORT, FL_BED_LOG (its report)
+#   fl_closed_at_once FILE WHO T_KILL   the end line of connection 1 in FILE came within
+#                                 FL_AT_ONCE_S of T_KILL, by reset, EOF or EPIPE (fwdlib tests)
 
 FL_PY=${FWD_PY:-python3}
 FL_PEER=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)/faultpeer.py
@@ -43,4 +48,24 @@ fl_wait_end() {
 	local n=${3:-1}
 	"${FL_WAIT:-fwd_wait}" "$2" "the end of connection $n in $1" fl__has "$1" "^end n=$n "
 	grep -E "^end n=$n " "$1" | head -n1
+}
+
+fl_bed_desktop() {
+	FL_BED_PEER=$PT_DIR/faultpeer.py
+	install -o "$TB_USER" -m 0644 "$FL_PEER" "$FL_BED_PEER"
+	FL_BED_PORT=$(lt_port)
+	FL_BED_LOG=$TB_LOGS/desktop-$FL_BED_PORT.log
+	tb_bg desktop "$FL_BED_LOG" python3 "$FL_BED_PEER" serve --port "$FL_BED_PORT" --conns "$1" \
+		--recv 0 --timeout "$2" >/dev/null
+	tb_wait_port desktop "$FL_BED_PORT" 20 || tb_fail "faultpeer does not listen on desktop:$FL_BED_PORT"
+}
+
+fl_closed_at_once() {
+	local end dt
+	end=$(fl_wait_end "$1" 30)
+	dt=$(fl_secs "$3" "$(fl_field "$end" t)")
+	fwd_say "$2: $end"
+	fwd_say "closed $dt s after the kill"
+	case $(fl_field "$end" how) in reset | eof | error:EPIPE) ;; *) fwd_fail "$2 ended '$(fl_field "$end" how)'" ;; esac
+	awk -v d="$dt" -v b="$FL_AT_ONCE_S" 'BEGIN { exit !(d <= b) }' || fwd_fail "$2 closed $dt s after the kill (bound $FL_AT_ONCE_S s)"
 }
