@@ -86,7 +86,7 @@ EXEC_SRC    := spank/pv_forward_exec.c
 PURE_SRC    := $(wildcard forwarder/config.c forwarder/cmdline.c forwarder/lifeline_line.c \
 		forwarder/jobrules.c forwarder/staterec.c forwarder/logkeep.c forwarder/service.c forwarder/ratelog.c \
 		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
-		forwarder/search.c forwarder/sallocwatch.c \
+		forwarder/search.c \
 		spank/site_args.c spank/pvf_value.c spank/argv_rewrite.c spank/starter.c)
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 

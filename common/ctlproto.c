@@ -9,7 +9,12 @@
 
 const char *ctl_verb_name(enum ctl_verb v)
 {
-	return v == CTL_BYE ? "BYE" : "HELLO";
+	switch (v) {
+	case CTL_HELLO: return "HELLO";
+	case CTL_BYE:   return "BYE";
+	case CTL_END:   return "END";
+	}
+	return "?";
 }
 
 int ctl_token_valid(const char *s)
@@ -48,7 +53,7 @@ int ctl_format_request(char *buf, size_t len, enum ctl_verb v, uint32_t job_id, 
 	int n;
 	if (len > 0)
 		buf[0] = '\0';
-	if (job_id == 0 || !ctl_token_valid(token) || (v != CTL_HELLO && v != CTL_BYE))
+	if (job_id == 0 || !ctl_token_valid(token) || (v != CTL_HELLO && v != CTL_BYE && v != CTL_END))
 		return -1;
 	n = snprintf(buf, len, "%s %u %s\n", ctl_verb_name(v), job_id, token);
 	if (n < 0 || (size_t)n >= len) {
@@ -83,6 +88,8 @@ int ctl_parse_request(const char *line, size_t len, struct ctl_req *out, const c
 		out->verb = CTL_HELLO;
 	else if (vlen == 3 && memcmp(line, "BYE", 3) == 0)
 		out->verb = CTL_BYE;
+	else if (vlen == 3 && memcmp(line, "END", 3) == 0)
+		out->verb = CTL_END;
 	else {
 		*why = "unknown request";
 		return -1;

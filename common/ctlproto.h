@@ -7,8 +7,9 @@
  *
  *   ready pipe    forwarder -> plugin: "PORT <n> CONTROL <m>\n", the older
  *                 "PORT <n>\n" (no control port), or "ERROR <msg>\n"
- *   control port  plugin -> forwarder: "HELLO <jobid> <token>\n" or
- *                 "BYE <jobid> <token>\n"; one reply line "OK\n" or
+ *   control port  plugin -> forwarder: "HELLO <jobid> <token>\n",
+ *                 "BYE <jobid> <token>\n" or "END <jobid> <token>\n"; one
+ *                 reply line "OK\n" or
  *                 "ERR <reason>\n", then the connection closes
  *   token         CTL_TOKEN_LEN lowercase hex digits (128 random bits),
  *                 given to the forwarder only in its environment
@@ -22,16 +23,18 @@
 #define CTL_TOKEN_ENV   "PV_FORWARD_TOKEN"
 #define CTL_TOKEN_BYTES 16
 #define CTL_TOKEN_LEN   (2 * CTL_TOKEN_BYTES)   /* hex digits */
-/* The longest request line accepted, "\n" included ("BYE"/"HELLO", a
+/* The longest request line accepted, "\n" included (the longest verb, a
  * 10-digit job id and the token take 49), and the buffer for one. */
 #define CTL_LINE_MAX    64
 
 enum ctl_verb {
 	CTL_HELLO,   /* a step of the job started on this node */
 	CTL_BYE,     /* the batch script ended: the job is ending */
+	CTL_END,     /* the job's epilog ran on a node: the job has ended (or
+		      * is being requeued) */
 };
 
-/* "HELLO" or "BYE". */
+/* "HELLO", "BYE" or "END". */
 const char *ctl_verb_name(enum ctl_verb v);
 
 /* ---- the token */

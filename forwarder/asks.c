@@ -13,7 +13,7 @@ const char *ask_reason_name(enum ask_reason r)
 	case ASK_JOB_ID:          return "--job-id";
 	case ASK_RETRY:           return "retry";
 	case ASK_ORDER:           return "order";
-	case ASK_SALLOC_ACTIVITY: return "salloc activity";
+	case ASK_END:             return "END";
 	case ASK_NONE:            break;
 	}
 	return "?";
@@ -21,7 +21,7 @@ const char *ask_reason_name(enum ask_reason r)
 
 int ask_reason_is_request(enum ask_reason r)
 {
-	return r == ASK_HELLO || r == ASK_BYE;
+	return r == ASK_HELLO || r == ASK_BYE || r == ASK_END;
 }
 
 uint64_t asks_next_tag(struct asks *q)

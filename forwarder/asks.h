@@ -16,7 +16,7 @@ enum ask_reason {
 	ASK_JOB_ID,              /* --job-id */
 	ASK_RETRY,               /* a named job whose check failed for want of slurmctld */
 	ASK_ORDER,               /* bound by the order of submission */
-	ASK_SALLOC_ACTIVITY,     /* salloc made system calls: slurmctld told it something */
+	ASK_END,                 /* the job's epilog's END named it */
 };
 
 /* "poll", "HELLO", "BYE", "lifeline", "--job-id", ... (for log lines). */

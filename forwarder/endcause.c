@@ -15,6 +15,7 @@ const char *end_cause_name(enum end_cause c)
 	case END_JOB_GONE:        return "job gone";
 	case END_BATCH_DONE:      return "batch script ended";
 	case END_BATCH_CTLD_LOST: return "batch script ended, slurmctld lost";
+	case END_EPILOG_CTLD_LOST: return "job's epilog ran, slurmctld lost";
 	case END_NOT_SUBMITTED:   return "no job submitted";
 	case END_NEVER_STARTED:   return "job never started";
 	}

@@ -15,6 +15,7 @@ enum end_cause {
 	END_JOB_GONE,            /* slurmctld no longer knows the bound job */
 	END_BATCH_DONE,          /* BYE: the batch script ended, no requeue */
 	END_BATCH_CTLD_LOST,     /* BYE while slurmctld did not answer */
+	END_EPILOG_CTLD_LOST,    /* END (the job's epilog) while slurmctld did not answer */
 	END_NOT_SUBMITTED,       /* the starter exited and no job was submitted */
 	END_NEVER_STARTED,       /* the candidates went away before one started */
 };

@@ -22,7 +22,6 @@
 #include "lifetime.h"
 #include "listener.h"
 #include "log.h"
-#include "sallocwatch.h"
 #include "slurmjob.h"
 #include "state.h"
 #include "statemirror.h"
@@ -38,7 +37,7 @@ struct job {
 	struct slurmjob *sj;
 	struct lifetime *life;
 	struct statemirror mirror;
-	struct event *poll_ev, *tick_ev, *watch_ev;
+	struct event *poll_ev, *tick_ev;
 	char hostname[256];
 	int submit_lock;           /* the state directory's submit lock, -1 */
 };
@@ -122,22 +121,6 @@ static void io_arm_poll(void *arg, int seconds)
 	event_add(j->poll_ev, &tv);
 }
 
-static void io_watch(void *arg, int on)
-{
-	struct job *j = arg;
-	struct timeval tv = { 0, LIFE_WATCH_MS * 1000 };
-	if (on)
-		event_add(j->watch_ev, &tv);
-	else
-		event_del(j->watch_ev);
-}
-
-static int io_starter_io(void *arg, pid_t pid, unsigned long long *io)
-{
-	(void)arg;
-	return sallocwatch_read(pid, io);
-}
-
 static void io_peers(void *arg, struct state_peers *p)
 {
 	(void)arg;
@@ -165,7 +148,6 @@ static void io_ended(void *arg, enum end_cause cause, const char *why)
 	debug("job: ended (%s)", end_cause_name(cause));
 	write_state(j);
 	event_del(j->poll_ev);
-	event_del(j->watch_ev);
 	j->host.exit(j->host.host, EXIT_OK, why);
 }
 
@@ -201,13 +183,6 @@ static void on_poll(evutil_socket_t fd, short what, void *arg)
 	struct job *j = arg;
 	(void)fd, (void)what;
 	lifetime_poll(j->life);
-}
-
-static void on_watch(evutil_socket_t fd, short what, void *arg)
-{
-	struct job *j = arg;
-	(void)fd, (void)what;
-	lifetime_watch_tick(j->life);
 }
 
 static void on_lifeline_job(unsigned long id, void *arg)
@@ -303,7 +278,7 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 	}
 	struct ctld ctld;
 	struct lifetime_io io = {
-		io_allow, io_reply, io_changed, io_arm_poll, io_watch, io_starter_io, io_peers,
+		io_allow, io_reply, io_changed, io_arm_poll, io_peers,
 		io_peers_free, io_release_submit_lock, io_ended, io_now, io_wall, io_wall_ns,
 		io_answered, j,
 	};
@@ -325,8 +300,7 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 	struct lifeline_ops lops = { on_lifeline_job, on_lifeline_eof, j };
 	h->set_lifeline_ops(h->host, &lops);
 	if (!(j->poll_ev = evtimer_new(h->base, on_poll, j)) ||
-	    !(j->tick_ev = event_new(h->base, -1, EV_PERSIST, on_tick, j)) ||
-	    !(j->watch_ev = event_new(h->base, -1, EV_PERSIST, on_watch, j))) {
+	    !(j->tick_ev = event_new(h->base, -1, EV_PERSIST, on_tick, j))) {
 		snprintf(err, errlen, "cannot set up the timers");
 		return -1;
 	}
@@ -344,7 +318,8 @@ int job_start(struct job *j, const struct job_host *h, char *err, size_t errlen)
 			info("submit lock: %s; going on (this job is then known by its HELLO only)", why);
 	}
 	if (j->ctl_port)
-		info("control port %u (HELLO/BYE from the job's steps)", j->ctl_port);
+		info("control port %u (HELLO/BYE from the job's steps, END from its epilog)",
+		     j->ctl_port);
 	info("slurm: %s%s; user %" PRIu32 ", host %s, session %" PRIu32 "%s%s",
 	     j->cfg.starter ? "started by " : "no --starter", cmdline_starter_name(j->cfg.starter),
 	     j->cfg.uid, j->hostname, j->cfg.sid, st ? ", state in " : "", state_dir(st));
@@ -368,8 +343,6 @@ void job_free(struct job *j)
 		event_free(j->poll_ev);
 	if (j->tick_ev)
 		event_free(j->tick_ev);
-	if (j->watch_ev)
-		event_free(j->watch_ev);
 	state_close(j->mirror.st);
 	lifetime_free(j->life);
 	explicit_bzero(j->token, sizeof j->token);

@@ -11,7 +11,6 @@
 #include "asks.h"
 #include "binding.h"
 #include "log.h"
-#include "sallocwatch.h"
 #include "search.h"
 #include "waiters.h"
 
@@ -25,7 +24,7 @@ struct lifetime {
 	struct asks asks;          /* questions about single jobs in flight */
 	struct waiters waiters;    /* control requests waiting for them */
 	struct search search;      /* unbound: the user's jobs */
-	struct sallocwatch watch;
+	double bound_at;           /* now() when bound, or requeued */
 	uint32_t hinted;           /* unbound: a job named by HELLO, BYE, the lifeline or
 				      --job-id whose check failed for want of slurmctld */
 	int eof;                   /* the lifeline said EOF */
@@ -90,19 +89,21 @@ static void allow_and_say(struct lifetime *l)
 
 /* ---- the transitions */
 
-static void watch_starter(struct lifetime *l)
+/* How often a bound forwarder looks at its job (lifetime.h, "Timing"). */
+static int bound_poll_s(struct lifetime *l)
 {
-	if (l->cfg.starter != PVF_STARTER_SALLOC || l->cfg.starter_pid <= 1 ||
-	    l->io.starter_io(l->io.arg, l->cfg.starter_pid, &l->watch.io) < 0)
-		return;
-	l->io.watch(l->io.arg, 1);
-	debug("watching salloc (pid %ld) for activity", (long)l->cfg.starter_pid);
+	if (l->cfg.starter == PVF_STARTER_SRUN)
+		return LIFE_POLL_SRUN_S;
+	if (l->state == LIFE_BOUND && l->b.phase == JOB_PHASE_ACTIVE)
+		return LIFE_POLL_BOUND_S;
+	return now(l) - l->bound_at < LIFE_WAIT_FAST_S ? LIFE_POLL_WAIT_S : LIFE_POLL_BOUND_S;
 }
 
-/* How often a bound forwarder looks at its job. */
-static int bound_poll_s(const struct lifetime *l)
+/* The bound job waits (again): it is looked at often for a while. */
+static void waiting_again(struct lifetime *l)
 {
-	return l->cfg.starter == PVF_STARTER_SRUN ? LIFE_POLL_SRUN_S : LIFE_POLL_BOUND_S;
+	l->bound_at = now(l);
+	arm_poll(l, bound_poll_s(l));
 }
 
 /* UNBOUND -> BOUND, or INFERRED when only the order of submission says so. */
@@ -112,8 +113,8 @@ static void bind_to(struct lifetime *l, uint32_t id, const char *how, int inferr
 	l->state = inferred ? LIFE_INFERRED : LIFE_BOUND;
 	l->hinted = 0;
 	info("job %" PRIu32 ": bound (%s)", id, how);
+	l->bound_at = now(l);
 	arm_poll(l, bound_poll_s(l));
-	watch_starter(l);
 	changed(l);     /* at once: other forwarders read the claim from it */
 }
 
@@ -224,26 +225,38 @@ void lifetime_request(struct lifetime *l, uint64_t ctl_id, const struct ctl_req 
 	info("control: %s for job %" PRIu32 " from %s", ctl_verb_name(req->verb), req->job_id,
 	     peer_name);
 	/* Ask slurmctld: about the bound job itself when the id is one of its
-	 * own, else about the id given.  BYE always asks afresh: a requeue
-	 * must be seen as it is now. */
+	 * own, else about the id given.  BYE and END always ask afresh: a
+	 * requeue must be seen as it is now. */
 	uint32_t load_id = binding_knows(&l->b, req->job_id) ? l->b.bound : req->job_id;
-	uint64_t seq = load(l, load_id, req->verb == CTL_BYE,
-			    req->verb == CTL_BYE ? ASK_BYE : ASK_HELLO);
+	uint64_t seq = load(l, load_id, req->verb != CTL_HELLO,
+			    req->verb == CTL_HELLO ? ASK_HELLO
+			    : req->verb == CTL_BYE ? ASK_BYE : ASK_END);
 	if (!seq || waiters_add(&l->waiters, ctl_id, req->verb, req->job_id, peer_name, load_id,
 				seq) < 0)
 		reply(l, &now_w, "out of memory");
 }
 
-/* Answers the waiters for this answer.  *why is set when a BYE ends the
- * job. */
+/* What a BYE or END waiter was told, for log lines: "its batch script
+ * ended", "its epilog ran on 10.0.0.1". */
+static void told(const struct waiter *w, char *buf, size_t len)
+{
+	if (w->verb == CTL_BYE)
+		snprintf(buf, len, "its batch script ended");
+	else
+		snprintf(buf, len, "its epilog ran on %s", w->peer);
+}
+
+/* Answers the waiters for this answer.  *why is set when a BYE or END ends
+ * the job. */
 static void serve_waiters(struct lifetime *l, const struct sj_answer *a, const char **why,
 			  enum end_cause *cause, char *why_buf, size_t why_len)
 {
 	struct waiter *w;
 	while ((w = waiters_next(&l->waiters, a))) {
-		char reason[300], st[48];
+		char reason[300], st[48], what[120];
 		enum refusal refusal;
 		const struct jobrec *rec;
+		told(w, what, sizeof what);
 		switch (waiter_judge(w, a, &l->b, l->cfg.uid, &refusal, &rec, reason, sizeof reason)) {
 		case VERDICT_REFUSE:
 			reply(l, w, reason);
@@ -254,19 +267,20 @@ static void serve_waiters(struct lifetime *l, const struct sj_answer *a, const c
 			break;
 		case VERDICT_BYE_NO_CTLD:
 			reply(l, w, NULL);
-			snprintf(why_buf, why_len, "job %" PRIu32 ": its batch script ended "
-				 "(slurmctld did not answer: %s)", l->b.bound, a->error);
+			snprintf(why_buf, why_len, "job %" PRIu32 ": %s (slurmctld did not answer: %s)",
+				 l->b.bound, what, a->error);
 			*why = why_buf;
-			*cause = END_BATCH_CTLD_LOST;
+			*cause = w->verb == CTL_BYE ? END_BATCH_CTLD_LOST : END_EPILOG_CTLD_LOST;
 			break;
 		case VERDICT_BYE_STAYS:
 			jobrules_state_name(rec->job_state, st, sizeof st);
 			reply(l, w, NULL);
-			confirm(l, "BYE");
-			info("job %" PRIu32 ": its batch script ended, but the job was requeued "
-			     "(%s): staying", l->b.bound, st);
+			confirm(l, ctl_verb_name(w->verb));
+			info("job %" PRIu32 ": %s, but the job was requeued (%s): staying",
+			     l->b.bound, what, st);
 			if (l->b.phase != JOB_PHASE_WAITING) {
 				l->b.phase = JOB_PHASE_WAITING;
+				waiting_again(l);
 				apply_allowed(l);
 				changed(l);
 			}
@@ -274,11 +288,10 @@ static void serve_waiters(struct lifetime *l, const struct sj_answer *a, const c
 		case VERDICT_BYE_ENDS:
 			jobrules_state_name(rec->job_state, st, sizeof st);
 			reply(l, w, NULL);
-			confirm(l, "BYE");
-			snprintf(why_buf, why_len, "job %" PRIu32 ": its batch script ended (%s)",
-				 l->b.bound, st);
+			confirm(l, ctl_verb_name(w->verb));
+			snprintf(why_buf, why_len, "job %" PRIu32 ": %s (%s)", l->b.bound, what, st);
 			*why = why_buf;
-			*cause = END_BATCH_DONE;
+			*cause = w->verb == CTL_BYE ? END_BATCH_DONE : end_cause_of_state(rec->job_state);
 			break;
 		}
 		free(w);
@@ -343,8 +356,11 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 
 	if (l->b.bound && a->bound == l->b.bound) {
 		if (a->rc == SJ_OK) {
+			enum job_phase was = l->b.phase;
 			if (binding_update(&l->b, a, now(l)))
 				allow_and_say(l);
+			if (was == JOB_PHASE_ACTIVE && l->b.phase == JOB_PHASE_WAITING)
+				waiting_again(l);     /* requeued */
 			if (l->b.phase == JOB_PHASE_FINISHED) {
 				snprintf(why_buf, sizeof why_buf, "job %" PRIu32 " has ended (%s)",
 					 l->b.bound, l->b.state_name);
@@ -358,7 +374,7 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 			cause = END_JOB_GONE;
 		}
 	}
-	char bye_buf[300];
+	char bye_buf[400];
 	const char *bye_why = NULL;
 	enum end_cause bye_cause = END_BATCH_DONE;
 	serve_waiters(l, a, &bye_why, &bye_cause, bye_buf, sizeof bye_buf);
@@ -464,25 +480,6 @@ void lifetime_poll(struct lifetime *l)
 		search_start(l);      /* its answer arms the next one */
 	else if (l->hinted)
 		arm_poll(l, LIFE_RETRY_S);
-}
-
-void lifetime_watch_tick(struct lifetime *l)
-{
-	unsigned long long io;
-	if (l->state == LIFE_ENDED || l->eof || !l->b.bound)
-		return;
-	if (l->io.starter_io(l->io.arg, l->cfg.starter_pid, &io) < 0) {
-		debug("salloc (pid %ld): cannot read its /proc/PID/io; not watching it",
-		      (long)l->cfg.starter_pid);
-		l->io.watch(l->io.arg, 0);
-		return;
-	}
-	if (sallocwatch_moved(&l->watch, io, now(l), asks_find(&l->asks, l->b.bound) != NULL,
-			      LIFE_WATCH_LOAD_S)) {
-		debug("salloc (pid %ld) is active: asking about job %" PRIu32,
-		      (long)l->cfg.starter_pid, l->b.bound);
-		load(l, l->b.bound, 0, ASK_SALLOC_ACTIVITY);
-	}
 }
 
 void lifetime_job_id(struct lifetime *l, uint32_t id)

@@ -21,10 +21,12 @@
  *   unbound   (sbatch, after EOF) every LIFE_POLL_UNBOUND_S the user's jobs;
  *             a named job whose check failed for want of slurmctld again
  *             every LIFE_RETRY_S
- *   bound     every LIFE_POLL_BOUND_S (srun: LIFE_POLL_SRUN_S) the job: finished or unknown -> end;
- *             waiting -> no node allowed; active -> its nodes
- *   salloc    bound: LIFE_WATCH_MS readings of salloc's activity
- *             (sallocwatch.h), at most one look per LIFE_WATCH_LOAD_S
+ *   bound     the job: finished or unknown -> end; waiting -> no node
+ *             allowed; active -> its nodes.  srun: every LIFE_POLL_SRUN_S;
+ *             sbatch, salloc: every LIFE_POLL_WAIT_S for LIFE_WAIT_FAST_S
+ *             after binding (or a requeue), then every LIFE_POLL_BOUND_S;
+ *             once the job runs and its step said HELLO, every
+ *             LIFE_POLL_BOUND_S at once
  *   RPC errors logged once per streak and otherwise ignored, but BYE
  *             without slurmctld ends (nothing tells a requeue apart) */
 #ifndef PVF_LIFETIME_H
@@ -42,22 +44,34 @@
 #include "cmdline.h"
 #include "netaddr.h"
 
-/* 30 s keeps every forwarder within 1 RPC per 30 s and still notices a job
- * cancelled before it started within a minute. */
+/* Each look at a job wakes the forwarder's two threads 7 to 13 times (the
+ * RPC's connect, munge, the reply, the hand-over): an idle forwarder that
+ * is to sleep (0.1 wake-ups per second at most) looks seldom, and learns
+ * of its job's end from an event instead.
+ *
+ * Unbound (sbatch after its exit): the user's jobs every 30 s until it
+ * binds, mostly at the first look. */
 #define LIFE_POLL_UNBOUND_S   30
-#define LIFE_POLL_BOUND_S     30
 /* srun: the lifeline ends the forwarder when srun exits, and srun exits when
- * its job ends; the poll is a backstop, seldom enough for an idle forwarder
- * to sleep (each look wakes its two threads about 13 times). */
+ * its job ends; the poll is a backstop. */
 #define LIFE_POLL_SRUN_S      300
+/* sbatch, salloc, the job running: its end comes by the batch step's BYE
+ * and the epilog's END on every node; the poll is a backstop for a node
+ * that died with the job. */
+#define LIFE_POLL_BOUND_S     120
+/* A job that has not run (yet), or runs without a HELLO: cancelled before
+ * it ran, it has no epilog, and only a look tells.  Often at first (a job
+ * cancelled right after submission is noticed within a minute), then at
+ * LIFE_POLL_BOUND_S: nobody may connect meanwhile, so a late look only
+ * keeps an idle process a little longer. */
+#define LIFE_POLL_WAIT_S      30
+#define LIFE_WAIT_FAST_S      300
 /* Unbound, a job named by HELLO/BYE/the lifeline could not be checked
  * (slurmctld did not answer): asked again this often. */
 #define LIFE_RETRY_S          5
 /* A HELLO from an address not (yet) allowed asks slurmctld again, unless
  * the job's nodes were loaded less than this long ago. */
 #define LIFE_HELLO_FRESH_S    10
-#define LIFE_WATCH_MS         500
-#define LIFE_WATCH_LOAD_S     1
 
 enum life_state {
 	LIFE_UNBOUND = 0,
@@ -81,10 +95,6 @@ struct lifetime_io {
 	void (*changed)(void *arg);
 	/* lifetime_poll() after seconds (replaces an earlier arming) */
 	void (*arm_poll)(void *arg, int seconds);
-	/* lifetime_watch_tick() every LIFE_WATCH_MS from now (on), or no more */
-	void (*watch)(void *arg, int on);
-	/* salloc's /proc/PID/io count (sallocwatch_read) */
-	int (*starter_io)(void *arg, pid_t pid, unsigned long long *io);
 	/* the user's other live forwarders; released with peers_free */
 	void (*peers)(void *arg, struct state_peers *p);
 	void (*peers_free)(void *arg, struct state_peers *p);
@@ -131,8 +141,6 @@ void lifetime_request(struct lifetime *l, uint64_t ctl_id, const struct ctl_req 
 		      const struct sockaddr *peer, const char *peer_name);
 /* The timer of io->arm_poll. */
 void lifetime_poll(struct lifetime *l);
-/* The timer of io->watch. */
-void lifetime_watch_tick(struct lifetime *l);
 
 /* ---- what it is now */
 enum life_state lifetime_state(const struct lifetime *l);

@@ -54,7 +54,7 @@ enum verdict waiter_judge(const struct waiter *w, const struct sj_answer *a,
 	for (size_t i = 0; a->rc == SJ_OK && i < a->nrecs && !*rec; i++)
 		if (a->recs[i].job_id == w->job_id)
 			*rec = &a->recs[i];
-	if (w->verb == CTL_BYE && b->bound && a->rc == SJ_ERROR)
+	if (w->verb != CTL_HELLO && b->bound && a->rc == SJ_ERROR)
 		return VERDICT_BYE_NO_CTLD;
 	if (a->rc == SJ_ERROR) {
 		*refusal = REFUSE_NO_CTLD;

@@ -50,8 +50,9 @@ void waiters_free(struct waiters *ws);
 enum verdict {
 	VERDICT_REFUSE,            /* ERR, *refusal says why */
 	VERDICT_HELLO_OK,          /* OK: a step of the bound job (confirms an inferred binding) */
-	VERDICT_BYE_STAYS,         /* OK: the batch script ended, the job was requeued */
-	VERDICT_BYE_ENDS,          /* OK: the batch script ended: the forwarder ends */
+	/* BYE (the batch script ended) and END (the job's epilog ran) alike: */
+	VERDICT_BYE_STAYS,         /* OK: the job was requeued */
+	VERDICT_BYE_ENDS,          /* OK: the job ended: the forwarder ends */
 	VERDICT_BYE_NO_CTLD,       /* OK: ended, and without slurmctld nothing tells a
 				      requeue apart: the forwarder ends */
 };

@@ -15,8 +15,9 @@
  *   task_init       PV_FORWARD_HOST/PORT for every task; pvserver's argv[0]
  *                   slot becomes pv-forward-exec, which adds the arguments.
  *   exit            batch step only: BYE <jobid> <token> (the job ends).
- * slurmd and prolog/epilog contexts: nothing.  Jobs without --pv-forward are
- * not touched in any context. */
+ * slurmd, epilog (job_epilog.c): sbatch's and salloc's jobs END <jobid>
+ * <token>, from the job's control environment.  Jobs without --pv-forward
+ * are not touched in any context. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <pthread.h>
@@ -36,6 +37,7 @@
 #include "starter.h"
 #include "pvf_value.h"
 #include "hostport.h"
+#include "job_epilog.h"
 #include "launch.h"
 #include "numparse.h"
 #include "site_args.h"
@@ -280,7 +282,6 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 	char bind[HOSTPORT_HOST_MAX + 1], err[768], port[8], control[8];
 	char to[HOSTPORT_HOST_MAX + 16], via[HOSTPORT_HOST_MAX + 16];
 
-	(void)sp;
 	(void)ac;
 	(void)av;
 	if (ctx != S_CTX_LOCAL && ctx != S_CTX_ALLOCATOR)
@@ -339,6 +340,13 @@ int slurm_spank_init_post_opt(spank_t sp, int ac, char **av)
 		st.lifeline = -1;
 		return -1;
 	}
+	/* sbatch, salloc: the job's epilog says when the job ended (an srun's
+	 * forwarder ends with srun).  Without it the forwarder still finds out
+	 * by asking slurmctld, later. */
+	if (ctx == S_CTX_ALLOCATOR && lr.control &&
+	    job_epilog_export(sp, st.login, lr.control, lr.token, err, sizeof(err)) < 0)
+		slurm_info("pv-forward: cannot give the job's epilog the forwarder's control "
+			   "port (%s); the forwarder learns the job's end from slurmctld", err);
 	memset(lr.token, 0, sizeof(lr.token));
 
 	if (ctx == S_CTX_ALLOCATOR) {

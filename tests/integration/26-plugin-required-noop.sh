@@ -2,7 +2,8 @@
 # The plugin loaded as `required` changes nothing for jobs that do not ask for --pv-forward:
 # srun -N2 hostname, srun -N2 false, a task's environment, sbatch --wrap=hostname (its output
 # and final state) and salloc with a command give the same output, stderr and exit status as
-# with plugstack.conf empty (job ids aside). The same holds with a broken site argument in
+# with plugstack.conf empty (job ids aside), and leave the nodes idle (the plugin defines a job
+# epilog, which slurmd then runs for every job: a failing one would drain the node). The same holds with a broken site argument in
 # plugstack.conf (ports=9-1, an unknown key), and then --pv-forward is refused on srun, sbatch
 # and salloc with a clear message that names the bad argument; nothing is submitted, no
 # forwarder starts.
@@ -50,6 +51,8 @@ run_set() {
         echo "== batch job: none" >>"$PT_DIR/$tag.results"
     fi
     [ -z "$(pt_forwarders)" ] || pt_bad "$tag: a pv-forwarder runs: $(pt_forwarder_info)"
+    tb_wait_idle 30 && pt_good "$tag: the compute nodes are idle after the jobs" ||
+        pt_bad "$tag: compute nodes not idle after the jobs"
 }
 
 # compare BASE TAG

@@ -5,7 +5,8 @@
 #             1 connection), lets go; the command ends, salloc exits: gone <= 2 s after salloc
 #             exited (also printed: after slurmctld logged the job's completion).
 #   scancel   salloc ... sleep 300, scancel of the allocation: gone <= 2 s after scancel, while
-#             salloc itself runs on (it waits for its command, which the revocation does not end).
+#             salloc itself runs on (it waits for its command, which the revocation does not end):
+#             the job's epilog on its node tells the forwarder (END in its log).
 #   pending   salloc --begin=now+1hour: --list shows the forwarder waiting, not bound to a job;
 #             scancel of the pending allocation: gone <= 2 s.
 # The time limit of a salloc is measured in 33-lifetime-timelimit.sh (it takes over a minute).
@@ -60,6 +61,8 @@ scancel_case() {
     t0=$(lt_ms)
     tb_run login scancel "$job"
     lt_gone_check "$name" "$t0" "$LIMIT" "after scancel of job $job" || true
+    pt_check_match "control: END for job $job from" "$(lt_log "$LT_PID")" \
+        "$name: the job's epilog told the forwarder"
     lt_list_check "$name, cancelled" "$LT_PID" gone
     lt_show_log "$LT_PID" 5
 }
@@ -94,4 +97,6 @@ pt_bg_wait pending 20 || pt_bg_stop pending
 pt_err pending | sed 's/^/    salloc: /'
 
 pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
+tb_wait_idle 30 && pt_good "the compute nodes are idle (the epilogs did not fail)" ||
+    pt_bad "compute nodes not idle after the jobs"
 pt_done

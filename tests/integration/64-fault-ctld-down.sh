@@ -1,7 +1,8 @@
 #!/bin/bash
 # slurmctld unreachable, while a forwarder polls and when srun/sbatch start:
 #   - polling: a salloc job holds a connection through its forwarder (salloc's looks at its
-#     job every 30 s; srun's only every 300 s, srun's exit ends it); slurmctld is stopped;
+#     running job every 120 s, the job's epilog tells it the end; srun's every 300 s, srun's
+#     exit ends it); slurmctld is stopped;
 #     the forwarder's poll fails, it says so in its log and carries on; the job's open
 #     connection and a new one from the job's node still work;
 #   - starting: with slurmctld still down, `srun --pv-forward` and `sbatch --pv-forward` fail
@@ -17,6 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/lifetimetest.sh"
 WAIT_GONE_S=10
 POLL_S=40         # the unbound forwarder's poll interval (30 s) + margin
+FAILED_POLL_S=145 # a running job's poll interval (120 s), a failing RPC (~10 s), a margin
 tb_up
 lt_init
 
@@ -35,11 +37,11 @@ lt_wait_log "$fwd" "job $job: bound" 10 || pt_bad "the forwarder did not bind to
 tb_step "slurmctld down while the forwarder polls"
 t_stop=$(lt_ms)
 lt_ctld_stop || tb_fail "cannot stop slurmctld"
-# the 30 s poll, then libslurm's failed RPC (about 10 s here), then a margin
-if lt_wait_log "$fwd" 'slurmctld: .*carrying on' 55; then
+# the 120 s poll, then libslurm's failed RPC (about 10 s here), then a margin
+if lt_wait_log "$fwd" 'slurmctld: .*carrying on' "$FAILED_POLL_S"; then
     pt_good "the forwarder says: $(lt_log "$fwd" | grep 'carrying on' | head -n1)"
 else
-    pt_bad "no failed poll logged within 55 s of stopping slurmctld"
+    pt_bad "no failed poll logged within $FAILED_POLL_S s of stopping slurmctld"
 fi
 pt_measure "the failed poll logged $(( $(lt_ms) - t_stop )) ms after slurmctld stopped"
 lt_check_alive job "$fwd" "with slurmctld down"

@@ -62,6 +62,9 @@ START_TEST(test_format)
 	ck_assert_str_eq(buf, "BYE 4294967295 " TOK "\n");
 	ck_assert_str_eq(ctl_verb_name(CTL_HELLO), "HELLO");
 	ck_assert_str_eq(ctl_verb_name(CTL_BYE), "BYE");
+	ck_assert_int_gt(ctl_format_request(buf, sizeof(buf), CTL_END, 12, TOK), 0);
+	ck_assert_str_eq(buf, "END 12 " TOK "\n");
+	ck_assert_str_eq(ctl_verb_name(CTL_END), "END");
 
 	/* The longest line fits CTL_LINE_MAX. */
 	ck_assert_int_lt(ctl_format_request(buf, sizeof(buf), CTL_HELLO, 4294967295u, TOK),
@@ -227,6 +230,11 @@ START_TEST(requests)
 	ck_assert_int_eq(parse_str("BYE 4294967295 " TOKEN "\r", &r, &why), 0);
 	ck_assert_int_eq(r.verb, CTL_BYE);
 	ck_assert_uint_eq(r.job_id, 4294967295u);
+	ck_assert_int_eq(parse_str("END 5 " TOKEN, &r, &why), 0);
+	ck_assert_int_eq(r.verb, CTL_END);
+	ck_assert_uint_eq(r.job_id, 5);
+	ck_assert_int_eq(parse_str("ENDS 5 " TOKEN, &r, &why), -1);
+	ck_assert_int_eq(parse_str("end 5 " TOKEN, &r, &why), -1);
 	ck_assert_str_eq(ctl_verb_name(CTL_BYE), "BYE");
 	ck_assert_str_eq(ctl_verb_name(CTL_HELLO), "HELLO");
 }

@@ -18,7 +18,6 @@
 #include "asks.h"
 #include "binding.h"
 #include "lifetime.h"
-#include "sallocwatch.h"
 #include "state.h"
 #include "waiters.h"
 
@@ -46,11 +45,9 @@ struct fake {
 		char reason[300];
 	} rep[16];
 	size_t nrep;
-	int changed, poll_s, watching, locks_released, ended, answered;
+	int changed, poll_s, locks_released, ended, answered;
 	enum end_cause cause;
-	char why[300];
-	unsigned long long io;
-	int io_fail;
+	char why[400];
 	struct submit_window wins[4];
 	size_t nwins;
 	uint32_t claimed[4];
@@ -103,17 +100,6 @@ static int f_reply(void *arg, uint64_t id, const char *reason)
 static void f_changed(void *arg) { ((struct fake *)arg)->changed++; }
 static void f_answered(void *arg) { ((struct fake *)arg)->answered++; }
 static void f_arm_poll(void *arg, int s) { ((struct fake *)arg)->poll_s = s; }
-static void f_watch(void *arg, int on) { ((struct fake *)arg)->watching = on; }
-
-static int f_starter_io(void *arg, pid_t pid, unsigned long long *io)
-{
-	struct fake *f = arg;
-	ck_assert_int_eq(pid, 777);
-	if (f->io_fail)
-		return -1;
-	*io = f->io;
-	return 0;
-}
 
 static void f_peers(void *arg, struct state_peers *p)
 {
@@ -151,7 +137,7 @@ static struct fake *fake_new(enum pvf_starter starter, long pid)
 	struct lifetime_cfg cfg = { starter, UID, SID, 777, pid, T0 };
 	struct ctld ctld = { f_load, f_load_user, f };
 	struct lifetime_io io = {
-		f_allow, f_reply, f_changed, f_arm_poll, f_watch, f_starter_io, f_peers,
+		f_allow, f_reply, f_changed, f_arm_poll, f_peers,
 		f_peers_free, f_release, f_ended, f_now, f_wall, f_wall_ns, f_answered, f,
 	};
 	f->l = lifetime_new(&cfg, &ctld, &io);
@@ -267,25 +253,43 @@ START_TEST(srun_binds_and_allows_its_nodes)
 	ck_assert(node_allowed(f));
 	ck_assert(lifetime_active(f->l));
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_SRUN_S);   /* srun's exit ends it: seldom */
-	ck_assert_int_eq(f->watching, 0);      /* only salloc is watched */
 	ck_assert_int_gt(f->changed, 0);
 	ck_assert_int_eq(f->answered, 1);      /* the state file's RPC count moved */
 	fake_free(f);
 }
 END_TEST
 
-/* Only srun's forwarder looks seldom: a salloc's or a batch job's end may
- * be seen by no one else. */
-START_TEST(bound_poll_by_starter)
+/* A running job's end comes by an event (srun's exit, BYE, END): its
+ * forwarder looks seldom.  A job that has not run has no epilog: looked at
+ * often at first, seldom after LIFE_WAIT_FAST_S, often again after a
+ * requeue. */
+START_TEST(bound_poll_by_starter_and_phase)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 43);
-	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
 	lifetime_poll(f->l);
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
 	fake_free(f);
 	f = bound_by_lifeline(PVF_STARTER_SRUN, 44);
 	lifetime_poll(f->l);
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_SRUN_S);
+	fake_free(f);
+
+	f = fake_new(PVF_STARTER_SBATCH, 5000);      /* bound by HELLO: running */
+	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
+	answer_state(f, 42, JOB_RUNNING);
+	lifetime_poll(f->l);
+	answer_state(f, 42, JOB_RUNNING);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
+	request(f, 2, CTL_BYE, 42, "10.0.0.1");    /* requeued: pending again */
+	answer_state(f, 42, JOB_PENDING | JOB_REQUEUE);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_WAIT_S);
+	f->now += LIFE_WAIT_FAST_S - 1;
+	lifetime_poll(f->l);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_WAIT_S);
+	answer_state(f, 42, JOB_PENDING);
+	f->now += 2;
+	lifetime_poll(f->l);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
 	fake_free(f);
 }
 END_TEST
@@ -404,7 +408,6 @@ END_TEST
 START_TEST(salloc_exit_ends)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 42);
-	ck_assert_int_eq(f->watching, 1);
 	lifetime_lifeline_eof(f->l);
 	ck_assert_int_eq(f->cause, END_STARTER_GONE);
 	ck_assert_str_eq(f->why, "lifeline closed (salloc is gone)");
@@ -412,18 +415,17 @@ START_TEST(salloc_exit_ends)
 }
 END_TEST
 
-START_TEST(salloc_scancel_seen_by_its_activity)
+/* salloc runs on with its command after scancel: the epilog's END on the
+ * job's node tells its forwarder. */
+START_TEST(salloc_scancel_end_from_epilog)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 42);
-	lifetime_watch_tick(f->l);              /* idle: no question */
-	ck_assert_uint_eq(f->nq, 0);
-	f->io += 3;                              /* slurmctld told salloc something */
-	f->now += 0.5;
-	lifetime_watch_tick(f->l);
-	ck_assert_uint_eq(f->nq, 1);
+	request(f, 1, CTL_END, 42, NODE_ADDR);
+	ck_assert_uint_eq(f->nq, 1);            /* always asks: a requeue is no end */
 	answer_state(f, 42, JOB_CANCELLED | JOB_COMPLETING);
+	ck_assert(f->rep[0].ok);
 	ck_assert_int_eq(f->cause, END_JOB_CANCELLED);
-	ck_assert_str_eq(f->why, "job 42 has ended (CANCELLED+COMPLETING)");
+	ck_assert_str_eq(f->why, "job 42: its epilog ran on " NODE_ADDR " (CANCELLED+COMPLETING)");
 	fake_free(f);
 }
 END_TEST
@@ -431,43 +433,49 @@ END_TEST
 START_TEST(salloc_time_limit_ends)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 42);
-	f->io += 1;
-	lifetime_watch_tick(f->l);
+	request(f, 1, CTL_END, 42, NODE_ADDR);
 	answer_state(f, 42, JOB_TIMEOUT);
 	ck_assert_int_eq(f->cause, END_JOB_TIMEOUT);
 	fake_free(f);
 }
 END_TEST
 
-START_TEST(salloc_activity_asks_at_most_once_a_second)
+START_TEST(end_without_ctld_ends)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 42);
-	f->io += 1;
-	lifetime_watch_tick(f->l);
-	answer_state(f, 42, JOB_RUNNING);
-	f->io += 1;
-	f->now += 0.5;
-	lifetime_watch_tick(f->l);
-	ck_assert_uint_eq(f->nq, 0);            /* 0.5 s after the last look */
-	f->io += 1;
-	f->now += 0.6;
-	lifetime_watch_tick(f->l);
-	ck_assert_uint_eq(f->nq, 1);
-	f->io += 1;
-	f->now += 5;
-	lifetime_watch_tick(f->l);              /* a question is open: joins it */
-	ck_assert_uint_eq(f->nq, 1);
+	request(f, 1, CTL_END, 42, NODE_ADDR);
+	answer(f, 42, SJ_ERROR, NULL, 0);
+	ck_assert(f->rep[0].ok);
+	ck_assert_int_eq(f->cause, END_EPILOG_CTLD_LOST);
 	fake_free(f);
 }
 END_TEST
 
-START_TEST(salloc_unreadable_stops_watching)
+START_TEST(end_from_another_job_refused)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 42);
-	f->io_fail = 1;
-	lifetime_watch_tick(f->l);
-	ck_assert_int_eq(f->watching, 0);
+	request(f, 1, CTL_END, 43, NODE_ADDR);
+	struct jobrec r = rec(43, JOB_CANCELLED);
+	answer(f, 43, SJ_OK, &r, 1);
+	ck_assert(!f->rep[0].ok);
+	ck_assert_str_eq(f->rep[0].reason, "this forwarder serves job 42, not 43");
 	ck_assert_int_eq(f->ended, 0);
+	ck_assert(node_allowed(f));
+	fake_free(f);
+}
+END_TEST
+
+/* The batch step's BYE did not come (its slurmstepd was killed): the
+ * epilog's END ends the forwarder with the job's own state. */
+START_TEST(sbatch_end_without_bye_ends)
+{
+	struct fake *f = fake_new(PVF_STARTER_SBATCH, 5000);
+	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
+	answer_state(f, 42, JOB_RUNNING);
+	request(f, 2, CTL_END, 42, NODE_ADDR);
+	answer_state(f, 42, JOB_FAILED | JOB_COMPLETING);
+	ck_assert(f->rep[1].ok);
+	ck_assert_int_eq(f->cause, END_JOB_FAILED);
 	fake_free(f);
 }
 END_TEST
@@ -904,16 +912,6 @@ START_TEST(waiters_served_by_later_answers_only)
 }
 END_TEST
 
-START_TEST(salloc_watch_decision)
-{
-	struct sallocwatch w = { .io = 10, .last_ask = 0 };
-	ck_assert_int_eq(sallocwatch_moved(&w, 10, 100.0, 0, 1), 0);
-	ck_assert_int_eq(sallocwatch_moved(&w, 11, 100.0, 1, 1), 0);   /* busy */
-	ck_assert_int_eq(sallocwatch_moved(&w, 12, 100.0, 0, 1), 1);
-	ck_assert_int_eq(sallocwatch_moved(&w, 13, 100.5, 0, 1), 0);
-	ck_assert_int_eq(sallocwatch_moved(&w, 14, 101.0, 0, 1), 1);
-}
-END_TEST
 
 /* The lifetime's log lines (stderr) would bury the summary; they are not
  * what is asserted.  LIFETIME_TEST_LOG=1 keeps them. */
@@ -934,7 +932,7 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, srun_exit_ends);
 	tcase_add_test(t, srun_killed_before_its_job_ends);
 	tcase_add_test(t, no_starter_eof_ends);
-	tcase_add_test(t, bound_poll_by_starter);
+	tcase_add_test(t, bound_poll_by_starter_and_phase);
 	tcase_add_test(t, another_users_job_does_not_bind);
 	tcase_add_test(t, pending_job_allows_nobody_until_it_runs);
 	tcase_add_test(t, job_completed_ends);
@@ -945,10 +943,11 @@ Suite *lifetime_suite(void)
 	suite_add_tcase(s, t);
 	t = tcase_create("salloc");
 	tcase_add_test(t, salloc_exit_ends);
-	tcase_add_test(t, salloc_scancel_seen_by_its_activity);
+	tcase_add_test(t, salloc_scancel_end_from_epilog);
 	tcase_add_test(t, salloc_time_limit_ends);
-	tcase_add_test(t, salloc_activity_asks_at_most_once_a_second);
-	tcase_add_test(t, salloc_unreadable_stops_watching);
+	tcase_add_test(t, end_without_ctld_ends);
+	tcase_add_test(t, end_from_another_job_refused);
+	tcase_add_test(t, sbatch_end_without_bye_ends);
 	tcase_add_test(t, salloc_failed_allocation_ends);
 	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
@@ -986,7 +985,6 @@ Suite *lifetime_suite(void)
 	tcase_add_test(t, end_causes_of_states);
 	tcase_add_test(t, asks_in_order_with_reasons);
 	tcase_add_test(t, waiters_served_by_later_answers_only);
-	tcase_add_test(t, salloc_watch_decision);
 	tcase_add_checked_fixture(t, quiet, NULL);
 	suite_add_tcase(s, t);
 	return s;
