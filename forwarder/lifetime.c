@@ -126,6 +126,7 @@ static void confirm(struct lifetime *l, const char *how)
 	l->state = LIFE_BOUND;
 	info("job %" PRIu32 ": confirmed (%s)", l->b.bound, how);
 	allow_and_say(l);
+	arm_poll(l, bound_poll_s(l));   /* a running job's end comes by BYE/END now */
 }
 
 /* INFERRED -> UNBOUND: the job's steps name another job. */
@@ -361,6 +362,8 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 				allow_and_say(l);
 			if (was == JOB_PHASE_ACTIVE && l->b.phase == JOB_PHASE_WAITING)
 				waiting_again(l);     /* requeued */
+			else if (was != l->b.phase)
+				arm_poll(l, bound_poll_s(l));   /* it runs: seldom from now */
 			if (l->b.phase == JOB_PHASE_FINISHED) {
 				snprintf(why_buf, sizeof why_buf, "job %" PRIu32 " has ended (%s)",
 					 l->b.bound, l->b.state_name);

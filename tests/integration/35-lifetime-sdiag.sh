@@ -7,9 +7,11 @@
 #     the test user (only the forwarders make any) by message type, per forwarder per 30 s,
 #     must be <= 1 on average (at most floor(W / 30) + 1 per forwarder in a window of W s: 2 when
 #     the sdiag commands are quick), for all 10 and for each
-#     kind (bound: one look at the job every 30 s, pending or running; REQUEST_JOB_USER_INFO,
-#     the look for a candidate job, only before binding: none in the window).
-#     Each forwarder's own count (`rpcs` in its state file) is printed too.
+#     kind (bound: one look at the job every 30 s while it has not run, every 120 s once it runs
+#     and its HELLO came, its end coming by BYE and END; REQUEST_JOB_USER_INFO, the look for a
+#     candidate job, only before binding: none in the window).
+#     Each forwarder's own count (`rpcs` in its state file): a running job's forwarder at most
+#     floor(W / 120) + 1 (1), a pending one's at most floor(W / 30) + 1.
 #   - Idle forwarders never leave early: all 10 still run after the window (more than two
 #     polls for each), --list shows 6 running and 4 waiting, each with its job id.
 #   - scancel of the 4 pending jobs (never started): each forwarder gone <= 60 s; scancel of
@@ -91,10 +93,22 @@ check_at_most "bound forwarders (REQUEST_JOB_INFO_SINGLE)" "$n_single" "$nf"
 pt_check_eq 0 "$n_uinfo" "sdiag: REQUEST_JOB_USER_INFO in the window (every forwarder is bound)"
 pt_check_eq "$n_user" "$((n_single + n_uinfo))" "sdiag: every RPC of $TB_USER is a look at its job or its jobs"
 line=
+declare -A DR=()
 for n in "${RUN[@]}" "${PEND[@]}"; do
-    line+=" $n:$(( $(lt_state_key "${FWD[$n]}" rpcs) - R0[$n] ))"
+    DR[$n]=$(( $(lt_state_key "${FWD[$n]}" rpcs) - R0[$n] ))
+    line+=" $n:${DR[$n]}"
 done
 echo "RPCs per forwarder in the window (state files):$line"
+for n in "${RUN[@]}"; do
+    [ "${DR[$n]}" -le $(( (t1 - t0) / 120000 + 1 )) ] &&
+        pt_good "$n: ${DR[$n]} looks at its running job in $secs s (every 120 s at most)" ||
+        pt_bad "$n: ${DR[$n]} looks at its running job in $secs s: more than one per 120 s"
+done
+for n in "${PEND[@]}"; do
+    [ "${DR[$n]}" -le "$per_fwd" ] &&
+        pt_good "$n: ${DR[$n]} looks at its pending job in $secs s (every 30 s at most)" ||
+        pt_bad "$n: ${DR[$n]} looks at its pending job in $secs s: more than one per 30 s"
+done
 
 tb_step "all $nf forwarders still there, --list tells the truth"
 for n in "${RUN[@]}" "${PEND[@]}"; do

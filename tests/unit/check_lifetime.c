@@ -266,6 +266,7 @@ END_TEST
 START_TEST(bound_poll_by_starter_and_phase)
 {
 	struct fake *f = bound_by_lifeline(PVF_STARTER_SALLOC, 43);
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);   /* running when bound */
 	lifetime_poll(f->l);
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
 	fake_free(f);
@@ -607,12 +608,14 @@ START_TEST(sbatch_bound_by_order_until_its_hello)
 	answer_state(f, 42, JOB_RUNNING);        /* the "order" question */
 	ck_assert(lifetime_active(f->l));
 	ck_assert_int_eq(f->nallowed, 0);        /* a guess opens nothing */
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_WAIT_S);    /* no HELLO yet: often */
 	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
 	ck_assert_uint_eq(f->nq, 1);             /* inferred: always asks */
 	answer_state(f, 42, JOB_RUNNING);
 	ck_assert(f->rep[0].ok);
 	ck_assert_int_eq(lifetime_state(f->l), LIFE_BOUND);
 	ck_assert(node_allowed(f));
+	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);   /* confirmed and running */
 	fake_free(f);
 }
 END_TEST
