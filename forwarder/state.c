@@ -18,6 +18,7 @@
 #include "log.h"
 #include "logkeep.h"
 #include "numparse.h"
+#include "statedir.h"
 
 #define PROGNAME "pv-forwarder"
 
@@ -28,47 +29,6 @@ struct state {
 	int failing;               /* the last write failed (logged once) */
 	char name[32], tmp[40], log[32];
 };
-
-/* The possible directories: [0] the preferred one, [1] the other (or ""). */
-static void dir_candidates(char dirs[2][PATH_MAX])
-{
-	const char *x = getenv("XDG_RUNTIME_DIR");
-	struct stat st;
-	dirs[0][0] = dirs[1][0] = '\0';
-	if (x && x[0] == '/' && strlen(x) + 16 < PATH_MAX && stat(x, &st) == 0 &&
-	    S_ISDIR(st.st_mode) && st.st_uid == getuid())
-		snprintf(dirs[0], PATH_MAX, "%s/pv-forward", x);
-	snprintf(dirs[dirs[0][0] ? 1 : 0], PATH_MAX, "/tmp/pv-forward-%lu", (unsigned long)getuid());
-}
-
-/* Opens dir (creating it when create) as a private directory of ours.
- * The descriptor, or -1 with the reason in err (errno ENOENT when it does
- * not exist and create is 0). */
-static int open_dir(const char *dir, int create, char *err, size_t errlen)
-{
-	struct stat st;
-	if (create && mkdir(dir, 0700) < 0 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create %s: %s", dir, strerror(errno));
-		return -1;
-	}
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0) {
-		int e = errno;
-		snprintf(err, errlen, "%s: %s", dir, e == ELOOP || e == ENOTDIR
-			 ? "not a directory (a symbolic link?)" : strerror(e));
-		errno = e;
-		return -1;
-	}
-	if (fstat(fd, &st) < 0 || st.st_uid != getuid() || (st.st_mode & 077)) {
-		snprintf(err, errlen, "%s is not a private directory of this user "
-			 "(owner %lu, mode %04o; it must be yours with mode 0700); not used",
-			 dir, (unsigned long)st.st_uid, (unsigned)(st.st_mode & 07777));
-		close(fd);
-		errno = EPERM;
-		return -1;
-	}
-	return fd;
-}
 
 struct entry;
 static size_t scan(struct entry **out, int prune);
@@ -94,9 +54,9 @@ struct state *state_open(int with_log, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
-	dir_candidates(dirs);
+	statedir_candidates(dirs);
 	snprintf(s->dir, sizeof s->dir, "%s", dirs[0]);
-	if ((s->dfd = open_dir(s->dir, 1, err, errlen)) < 0) {
+	if ((s->dfd = statedir_open(s->dir, 1, err, errlen)) < 0) {
 		free(s);
 		return NULL;
 	}
@@ -124,7 +84,7 @@ const char *state_dir(const struct state *s)
 static int reopen(struct state *s)
 {
 	char err[PATH_MAX + 200];
-	int fd = open_dir(s->dir, 1, err, sizeof err);
+	int fd = statedir_open(s->dir, 1, err, sizeof err);
 	if (fd < 0) {
 		if (!s->failing)
 			error("state: %s", err);
@@ -249,11 +209,11 @@ static size_t scan(struct entry **out, int prune)
 	struct entry *list = NULL;
 	struct logkeep_item *logs = NULL;
 	size_t n = 0, nlogs = 0, caplogs = 0;
-	dir_candidates(dirs);
+	statedir_candidates(dirs);
 	for (int d = 0; d < 2; d++) {
 		if (!dirs[d][0])
 			continue;
-		int dfd = open_dir(dirs[d], 0, err, sizeof err);
+		int dfd = statedir_open(dirs[d], 0, err, sizeof err);
 		if (dfd < 0) {
 			if (errno != ENOENT)
 				error("%s", err);
