@@ -173,13 +173,14 @@ static int wait_fd(int fd, short events, long deadline)
 }
 
 /* A connected, non-blocking, close-on-exec socket to one address, or -1
- * with the reason in err. */
+ * with the reason in err and its errno in *why (0: it took too long). */
 static int connect_one(const struct sockaddr *sa, socklen_t salen, long deadline,
-		       char *err, size_t errlen)
+		       char *err, size_t errlen, int *why)
 {
 	int fd, rc, soerr = 0;
 	socklen_t sl = sizeof(soerr);
 
+	*why = 0;
 	fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -190,6 +191,7 @@ static int connect_one(const struct sockaddr *sa, socklen_t salen, long deadline
 		return fd;
 	/* EINTR: the connection goes on being set up, as for EINPROGRESS. */
 	if (errno != EINPROGRESS && errno != EINTR) {
+		*why = errno;
 		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);
 		return -1;
@@ -201,11 +203,13 @@ static int connect_one(const struct sockaddr *sa, socklen_t salen, long deadline
 		return -1;
 	}
 	if (rc < 0 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) < 0) {
+		*why = errno;
 		snprintf(err, errlen, "%s", strerror(errno));
 		close(fd);
 		return -1;
 	}
 	if (soerr != 0) {
+		*why = soerr;
 		snprintf(err, errlen, "%s", strerror(soerr));
 		close(fd);
 		return -1;
@@ -298,7 +302,8 @@ int ctl_client_send(const char *host, uint16_t port, const char *line,
 {
 	char where[HOSTPORT_HOST_MAX + 80], addr[80], why[200], err[300];
 	long deadline;
-	int fd = -1;
+	int fd = -1, why_errno = 0;
+	size_t refused = 0;
 
 	if (timeout_ms <= 0)
 		timeout_ms = CTL_CLIENT_TIMEOUT_MS;
@@ -326,8 +331,10 @@ int ctl_client_send(const char *host, uint16_t port, const char *line,
 			((struct sockaddr_in6 *)&ss)->sin6_port = htons(port);
 		sockaddr_format((struct sockaddr *)&ss, addr, sizeof(addr), 0);
 		fd = connect_one((struct sockaddr *)&ss, cache.len[i],
-				 clock_mono_ms() + left / (long)(cache.n - i), why, sizeof(why));
+				 clock_mono_ms() + left / (long)(cache.n - i), why, sizeof(why),
+				 &why_errno);
 		if (fd < 0) {
+			refused += why_errno == ECONNREFUSED;
 			if (strcmp(addr, host) == 0)
 				snprintf(err, sizeof(err), "%s", why);
 			else
@@ -336,7 +343,9 @@ int ctl_client_send(const char *host, uint16_t port, const char *line,
 	}
 	if (fd < 0) {
 		snprintf(reply, replylen, "%s: %s", where, err);
-		return -1;
+		/* every address said at once that nothing listens there (a
+		 * timeout says nothing of the kind): callers tell the user so */
+		return refused == cache.n ? CTL_CLIENT_REFUSED : -1;
 	}
 	if (send_all(fd, line, strlen(line), deadline, why, sizeof(why)) < 0 ||
 	    read_line(fd, deadline, timeout_ms, reply, replylen, why, sizeof(why)) < 0) {
