@@ -88,6 +88,9 @@ PURE_SRC    := $(wildcard forwarder/config.c forwarder/cmdline.c forwarder/lifel
 		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
 		forwarder/search.c \
 		spank/site_args.c spank/pvf_value.c spank/argv_rewrite.c spank/starter.c)
+# The plugin's look for a forwarder gone before its time: decisions, and a look into a
+# state directory that the unit tests make.
+PURE_SRC    += spank/fwd_gone.c
 UNIT_SRC    := $(wildcard tests/unit/check_*.c)
 
 obj = $(patsubst %.c,$(B)/%.o,$(1))

@@ -1,0 +1,179 @@
+/* fwd_gone.c - a forwarder that ended before its time (see fwd_gone.h). */
+#define _GNU_SOURCE
+#include "fwd_gone.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "hostport.h"
+#include "numparse.h"
+#include "quote.h"
+#include "statedir.h"
+
+/* A state file is a few hundred bytes (forwarder/staterec.h). */
+#define STATE_TEXT_MAX 1024
+
+/* The value of key in text's key=value lines (the first such line), copied
+ * into out; 0, or -1 when there is none or it does not fit. */
+static int value_of(const char *text, const char *key, char *out, size_t outlen)
+{
+	size_t klen = strlen(key);
+
+	for (const char *l = text; *l; ) {
+		size_t n = strcspn(l, "\n");
+		if (n > klen && strncmp(l, key, klen) == 0 && l[klen] == '=') {
+			if (n - klen - 1 >= outlen)
+				return -1;
+			memcpy(out, l + klen + 1, n - klen - 1);
+			out[n - klen - 1] = '\0';
+			return 0;
+		}
+		l += n;
+		if (*l)
+			l++;
+	}
+	return -1;
+}
+
+int fwd_gone_is_ours(const char *text, const struct fwd_gone_want *w, long *pid)
+{
+	char v[HOSTPORT_HOST_MAX + 16];
+	struct hostport hp;
+	unsigned long p;
+	uint16_t control;
+
+	if (text == NULL || w == NULL || w->starter == NULL || w->lport == 0)
+		return 0;
+	if (value_of(text, "starter", v, sizeof v) < 0 || strcmp(v, w->starter) != 0)
+		return 0;
+	/* listen=ADDR:PORT as hostport_format() wrote it */
+	if (value_of(text, "listen", v, sizeof v) < 0 || hostport_parse(v, &hp, NULL, 0) < 0 ||
+	    hp.port != w->lport)
+		return 0;
+	if (w->control && (value_of(text, "control", v, sizeof v) < 0 ||
+			   parse_port(v, &control) < 0 || control != w->control))
+		return 0;
+	if (value_of(text, "pid", v, sizeof v) < 0 || parse_ulong(v, 1, 4194304, &p) < 0)
+		return 0;
+	*pid = (long)p;
+	return 1;
+}
+
+int fwd_gone_say_at_exit(const char *starter, int lifeline_gone, int state_left)
+{
+	if (!lifeline_gone || starter == NULL)
+		return 0;
+	if (strcmp(starter, "srun") == 0)
+		return 1;       /* it ends after srun, never before */
+	/* salloc's may have ended with its job; one that did removed its
+	 * state file before its lifeline closed */
+	return strcmp(starter, "salloc") == 0 && state_left;
+}
+
+void fwd_gone_exit_msg(char *buf, size_t len, const char *starter, const char *via,
+		       const char *login, const char *log, int log_is_file)
+{
+	char qs[QUOTE_BUF], qv[QUOTE_BUF], ql[QUOTE_BUF], qlog[PATH_MAX + 64];
+
+	quote_str(qs, sizeof qs, starter);
+	quote_str(qv, sizeof qv, via);
+	quote_str(ql, sizeof ql, login);
+	quote_str(qlog, sizeof qlog, log);
+	snprintf(buf, len, "pv-forward: the forwarder on '%s' ended before %s did (killed?); "
+		 "connections through it were cut then. Its log %s '%s' on '%s'.", qv, qs,
+		 log_is_file ? "is" : "is in", qlog, ql);
+}
+
+void fwd_gone_hello_msg(char *buf, size_t len, const char *step, const char *via,
+			const char *login, uid_t uid)
+{
+	char qs[QUOTE_BUF], qv[QUOTE_BUF], ql[QUOTE_BUF];
+
+	quote_str(qs, sizeof qs, step);
+	quote_str(qv, sizeof qv, via);
+	quote_str(ql, sizeof ql, login);
+	/* the state directory on the login node depends on XDG_RUNTIME_DIR
+	 * there, which this node cannot see: both places are named */
+	snprintf(buf, len, "pv-forward: step %s: the job's forwarder on '%s' is not running "
+		 "(it ended or was killed; its control port refused the connection), so pvserver "
+		 "in this step cannot reach the desktop through it. Its log is in "
+		 "'$XDG_RUNTIME_DIR/pv-forward' or '/tmp/pv-forward-%lu' on '%s' "
+		 "(pv-forwarder --list there shows the forwarders still running).", qs, qv,
+		 (unsigned long)uid, ql);
+}
+
+/* The pid of w's state file in the directory dfd, or 0. */
+static long find_in(int dfd, const struct fwd_gone_want *w)
+{
+	DIR *dp;
+	struct dirent *de;
+	long found = 0;
+	int fd = dup(dfd);
+
+	if (fd < 0 || (dp = fdopendir(fd)) == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while (!found && (de = readdir(dp)) != NULL) {
+		char text[STATE_TEXT_MAX];
+		size_t n = strspn(de->d_name, "0123456789");
+		long pid;
+		ssize_t r;
+
+		if (n == 0 || strcmp(de->d_name + n, ".state") != 0)
+			continue;
+		if ((fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		r = read(fd, text, sizeof text - 1);
+		close(fd);
+		if (r <= 0)
+			continue;
+		text[r] = '\0';
+		/* the file's name and its pid= must agree, as for --list */
+		if (fwd_gone_is_ours(text, w, &pid) && strtol(de->d_name, NULL, 10) == pid)
+			found = pid;
+	}
+	closedir(dp);
+	return found;
+}
+
+int fwd_gone_find(const struct fwd_gone_want *w, char *log, size_t loglen)
+{
+	char dirs[2][PATH_MAX], err[PATH_MAX + 200];
+
+	statedir_candidates(dirs);
+	snprintf(log, loglen, "%s", dirs[0]);
+	for (int d = 0; d < 2; d++) {
+		int dfd;
+		long pid;
+
+		if (!dirs[d][0] || (dfd = statedir_open(dirs[d], 0, err, sizeof err)) < 0)
+			continue;
+		pid = find_in(dfd, w);
+		close(dfd);
+		if (pid) {
+			snprintf(log, loglen, "%s/%ld.log", dirs[d], pid);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+int fwd_gone_at_exit(const struct fwd_gone_want *w, const char *login, char *msg,
+		     size_t msglen)
+{
+	char via[HOSTPORT_HOST_MAX + 16], log[PATH_MAX + 32];
+	int left = fwd_gone_find(w, log, sizeof log);
+
+	if (!fwd_gone_say_at_exit(w->starter, 1, left))
+		return 0;
+	hostport_format(via, sizeof via, login, w->lport);
+	fwd_gone_exit_msg(msg, msglen, w->starter, via, login, log, left);
+	return 1;
+}
