@@ -9,6 +9,8 @@
  *                   CONTROL/TOKEN
  *   local_user_init (srun) tell the forwarder the job id over the lifeline
  *   salloc: the job id goes over the lifeline when salloc forks the command.
+ *   exit            srun, salloc: say so when their forwarder was killed
+ *                   (fwd_gone.c)
  * slurmstepd (remote):
  *   user_init       HELLO <jobid> <token> to the forwarder's control port
  *                   (every step, every node; ctl_client.c, at most 3 s)
@@ -34,6 +36,7 @@
 #include "argv_rewrite.h"
 #include "ctl_client.h"
 #include "ctlproto.h"
+#include "fwd_gone.h"
 #include "starter.h"
 #include "pvf_value.h"
 #include "hostport.h"
@@ -82,6 +85,7 @@ static struct {
 static struct {
 	int have;             /* the job has a forwarder with a control port */
 	char host[HOSTPORT_HOST_MAX + 1];
+	uint16_t port;        /* the relay port, for messages */
 	uint16_t control;
 	char token[CTL_TOKEN_LEN + 1];
 	uint32_t job_id, step_id;
@@ -463,8 +467,9 @@ static void step_name(char *buf, size_t len, uint32_t job_id, uint32_t step_id)
 static void tell_forwarder(enum ctl_verb v)
 {
 	char line[CTL_LINE_MAX], reply[512], reason[300], msg[1024];
-	char where[HOSTPORT_HOST_MAX + 16], step[48];
+	char where[HOSTPORT_HOST_MAX + 16], via[HOSTPORT_HOST_MAX + 16], step[48];
 	const char *verb = ctl_verb_name(v);
+	int rc;
 
 	step_name(step, sizeof(step), rst.job_id, rst.step_id);
 	hostport_format(where, sizeof(where), rst.host, rst.control);
@@ -472,8 +477,14 @@ static void tell_forwarder(enum ctl_verb v)
 		slurm_error("pv-forward: step %s: cannot format %s", step, verb);
 		return;
 	}
-	if (ctl_client_send(rst.host, rst.control, line, CTL_CLIENT_TIMEOUT_MS,
-			 reply, sizeof(reply)) < 0) {
+	rc = ctl_client_send(rst.host, rst.control, line, CTL_CLIENT_TIMEOUT_MS, reply,
+			     sizeof(reply));
+	if (rc == CTL_CLIENT_REFUSED && v == CTL_HELLO && rst.port) {
+		/* nothing listens: the forwarder was killed or has ended,
+		 * which the user learns nowhere else */
+		hostport_format(via, sizeof(via), rst.host, rst.port);
+		fwd_gone_hello_msg(msg, sizeof(msg), step, via, rst.host, geteuid());
+	} else if (rc < 0) {
 		/* reply names host:port */
 		snprintf(msg, sizeof(msg), "pv-forward: step %s: could not tell the "
 			 "job's forwarder %s: %s", step,
@@ -545,6 +556,8 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
 		return 0;
 	}
 	snprintf(rst.host, sizeof(rst.host), "%s", host);
+	if (parse_port(port, &rst.port) < 0)
+		rst.port = 0;
 	rst.control = control;
 	memcpy(rst.token, token, sizeof(rst.token));
 	memset(token, 0, sizeof(token));
@@ -572,17 +585,24 @@ int slurm_spank_user_init(spank_t sp, int ac, char **av)
  * limit's kill, and after a batch script that failed. */
 int slurm_spank_exit(spank_t sp, int ac, char **av)
 {
+	spank_context_t ctx = spank_context();
+
 	(void)ac;
 	(void)av;
-	if (spank_context() == S_CTX_LOCAL && st.job_line_sent && launch_lifeline_gone(st.lifeline)) {
-		/* srun: its forwarder should live until srun exits (this is
-		 * before); gone means killed or crashed, and the connections
-		 * through it were cut then.  Nothing else tells the user. */
-		char via[HOSTPORT_HOST_MAX + 16];
-		format_pair(via, sizeof(via), st.login, st.lport);
-		slurm_error("pv-forward: the forwarder on %s ended before srun did (killed?); "
-			    "connections through it were cut then. Its log is in the state "
-			    "directory on %s (pv-forwarder --list).", via, st.login);
+	if ((ctx == S_CTX_LOCAL || ctx == S_CTX_ALLOCATOR) && st.job_line_sent &&
+	    launch_lifeline_gone(st.lifeline)) {
+		/* srun, salloc: the forwarder has gone before them.  Killed or
+		 * crashed, the connections through it were cut then, and
+		 * nothing else tells the user; salloc's may also have ended
+		 * with its job (fwd_gone.c tells which, from what it left
+		 * behind, looked at only now that the lifeline says gone). */
+		const char *c = getenv(ENV_CONTROL);
+		struct fwd_gone_want w = { starter_for(ctx == S_CTX_ALLOCATOR, program()), st.lport, 0 };
+		char msg[1024];
+		if (c == NULL || parse_port(c, &w.control) < 0)
+			w.control = 0;
+		if (fwd_gone_at_exit(&w, st.login, msg, sizeof(msg)))
+			slurm_error("%s", msg);
 		return 0;
 	}
 	if (!spank_remote(sp) || !rst.have)
