@@ -125,13 +125,14 @@ static long find_in(int dfd, const struct fwd_gone_want *w)
 		size_t n = strspn(de->d_name, "0123456789");
 		long pid;
 		ssize_t r;
+		int sfd;
 
 		if (n == 0 || strcmp(de->d_name + n, ".state") != 0)
 			continue;
-		if ((fd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		if ((sfd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
-		r = read(fd, text, sizeof text - 1);
-		close(fd);
+		r = read(sfd, text, sizeof text - 1);
+		close(sfd);
 		if (r <= 0)
 			continue;
 		text[r] = '\0';
