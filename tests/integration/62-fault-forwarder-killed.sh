@@ -10,7 +10,8 @@
 #   - what the user is told: the task sees its connection reset at once; --list no longer
 #     shows the forwarder; srun, at its end, says that its forwarder ended before it did
 #     (the forwarder is not srun's child and SIGKILL leaves it no last word, but srun's end of
-#     the lifeline pipe shows that nobody reads it any more).
+#     the lifeline pipe shows that nobody reads it any more) and where the forwarder's log is.
+#     (68 does the same to salloc's and sbatch's forwarders.)
 set -euo pipefail
 . "$(dirname "$0")/../lib/testbed.sh"
 . "$(dirname "$0")/../lib/plugintest.sh"
@@ -83,7 +84,9 @@ pt_check_eq 0 "${PT_RC:-none}" "srun's exit status"
 pt_check_eq COMPLETED "$(tb_wait_job "$job" 20)" "state of job $job"
 echo "    what srun said (stderr):"
 pt_err job | sed 's/^/    | /'
-pt_check_match "pv-forward: the forwarder on login:$lport ended before srun did" "$(pt_err job)" "srun tells the user"
+# --list removed the dead forwarder's state file above, so srun names the directory of its log
+pt_check_match "pv-forward: the forwarder on 'login:$lport' ended before srun did \(killed\?\); connections through it were cut then\. Its log is in '$LT_STATE' on 'login'\.\$" \
+    "$(pt_err job)" "srun tells the user"
 pt_check_no_match "ended before srun" "$(pt_err next)" "the next srun (its forwarder ended normally) does not say it"
 pt_check_eq "" "$(pt_forwarders)" "forwarders of $TB_USER left"
 pt_done
