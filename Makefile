@@ -201,7 +201,7 @@ check-asan:
 check-asan-ci:
 	ASAN_TESTS='$(ASAN_TESTS_CI)' tests/check-asan
 
-# Default: the forwarder tests but those whose time bounds memcheck breaks (tests/check-valgrind).
+# Default: every forwarder test (tests/check-valgrind says which bounds adapt under memcheck).
 VALGRIND_TESTS ?=
 check-valgrind: all
 	tests/check-valgrind $(VALGRIND_TESTS)
