@@ -57,8 +57,8 @@ FWD_TIME_SCALE=${FWD_TIME_SCALE:-1}
 # "at most" bounds: a lower bound ("not before") holds under any slowdown and is never scaled.
 fwd_bound() { awk -v b="$1" -v s="$FWD_TIME_SCALE" 'BEGIN { print b * s }'; }
 
-# fwd_rss_limit: fwdtest.py stall's memory bound for the forwarder: VmRSS below 16 MiB (about
-# 7.5 MiB idle with one connection, so 8.5 MiB for what a stall makes it hold). Under a wrapper
+# fwd_rss_limit: fwdtest.py stall's memory bound for the forwarder: VmRSS below 16 MiB (idle with
+# one connection about 3 MiB, the ASan build about 8 MiB). Under a wrapper
 # (memcheck) VmRSS is mostly the wrapper's own (about 54 MiB idle) and says nothing about the
 # forwarder; the growth over the idle VmRSS still counts what the forwarder allocates (and then
 # its shadow), so the bound is 8 MiB over idle there.
