@@ -87,6 +87,14 @@ for f in /proc/"$daemon"/fd/*; do
 	tgt=$(fd_target "$daemon" "$fd")
 	case $tgt in *"$FWD_READY"*) fwd_fail "the daemon still holds the ready fd ($fd)" ;; esac
 	[ "$fd" -le 2 ] && continue
+	# Under tests/check-valgrind: memcheck (3.19) reopens its --log-file in the forked daemon
+	# at the lowest free descriptor and leaves it open without close-on-exec (its copy above
+	# the limit the client sees is close-on-exec). That descriptor is memcheck's, opened by no
+	# code of the forwarder; it is recognised by its file, in the wrapper's log directory.
+	if [ -n "$FWD_WRAPPER" ] && [ -n "${FWD_WRAPPER_LOG_DIR:-}" ] && [[ $tgt == "$FWD_WRAPPER_LOG_DIR"/* ]]; then
+		fwd_say "fd $fd ($tgt): the wrapper's log, not checked"
+		continue
+	fi
 	flags=$(awk '/^flags:/ { print $2 }' "/proc/$daemon/fdinfo/$fd" 2>/dev/null) || continue
 	[ -n "$flags" ] || continue
 	(( (8#$flags & 8#2000000) != 0 )) || fwd_fail "the daemon's fd $fd ($tgt) is not close-on-exec (flags $flags)"

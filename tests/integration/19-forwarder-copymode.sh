@@ -43,6 +43,6 @@ done
 
 fwd_step "read/write: stalled readers both ways"
 scenario stall --pid-file "$(fwd_next_pidfile)" --seconds 4 --settle-max 10 \
-	--rss-limit-kib 16384 --growth-limit-kib 512 --writer-limit-mib 2 --io-timeout 30
+	$(fwd_rss_limit) --growth-limit-kib 512 --writer-limit-mib 2 --io-timeout 30
 fwd__alive "$FWD_PID" || fwd_fail "pv-forwarder died"
 fwd_pass "the read/write path: byte-exact, half-close, bounded memory"

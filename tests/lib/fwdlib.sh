@@ -47,6 +47,24 @@ FWD_PREFIX=(env)   # a command (and arguments) fwd_start runs the forwarder thro
 # FWD_WRAPPER (environment; words, no spaces inside one): a program the forwarder runs under,
 # after the switch to $FWD_RUN_USER, in fwd_start and fwd_run (tests/check-valgrind: memcheck).
 FWD_WRAPPER=${FWD_WRAPPER:-}
+# FWD_TIME_SCALE (environment, a number >= 1; used only together with FWD_WRAPPER): the
+# factor for a test's upper time bounds where a bound is the feature under test and the
+# wrapper's slowdown of the forwarder's own code (memcheck) breaks it; see fwd_bound.
+FWD_TIME_SCALE=${FWD_TIME_SCALE:-1}
+[ -n "$FWD_WRAPPER" ] || FWD_TIME_SCALE=1
+
+# fwd_bound SECONDS: an upper time bound, times FWD_TIME_SCALE (1 without a wrapper). Only for
+# "at most" bounds: a lower bound ("not before") holds under any slowdown and is never scaled.
+fwd_bound() { awk -v b="$1" -v s="$FWD_TIME_SCALE" 'BEGIN { print b * s }'; }
+
+# fwd_rss_limit: fwdtest.py stall's memory bound for the forwarder: VmRSS below 16 MiB (idle with
+# one connection about 3 MiB, the ASan build about 8 MiB). Under a wrapper
+# (memcheck) VmRSS is mostly the wrapper's own (about 54 MiB idle) and says nothing about the
+# forwarder; the growth over the idle VmRSS still counts what the forwarder allocates (and then
+# its shadow), so the bound is 8 MiB over idle there.
+fwd_rss_limit() {
+	if [ -n "$FWD_WRAPPER" ]; then echo "--rss-limit-kib 8192 --rss-over-idle"; else echo "--rss-limit-kib 16384"; fi
+}
 
 fwd_step() { printf -- '--- %s\n' "$*"; }
 fwd_say()  { printf '    %s\n' "$*"; }

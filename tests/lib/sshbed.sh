@@ -70,8 +70,10 @@ UsePAM no
 StrictModes no
 LogLevel VERBOSE
 # What a site's login node has in /etc: the cluster's configuration (and, as tb_run_user sets
-# it, the temp dir of the bed) for commands run through ssh.
-SetEnv SLURM_CONF=$SLURM_CONF TMPDIR=$TB_DIR/tmp/user
+# it, the temp dir of the bed) for commands run through ssh; and TB_SANITIZER_ENV, which
+# tb_run_user gives every command of the test user: an srun run through ssh loads the plugin
+# as well, an ASan-built one only with the sanitizer runtime preloaded (tests/check-asan).
+SetEnv SLURM_CONF=$SLURM_CONF TMPDIR=$TB_DIR/tmp/user ${TB_SANITIZER_ENV:-}
 EOF
     # sshd's privilege separation directory (Debian's service creates it at start).
     if [ ! -d /run/sshd ]; then
