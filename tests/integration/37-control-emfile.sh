@@ -34,7 +34,7 @@ echo "job $job, forwarder $fwd, control port login:$ctl"
 tb_step "out of descriptors with a control connection waiting"
 read -r soft hard < <(awk '/^Max open files/ { print $4, $5 }' "/proc/$fwd/limits")
 # Limit 0: no new descriptor at all.  The lowest free descriptor seen at one instant is not
-# enough: a descriptor the forwarder holds only briefly (a slurmctld RPC, /proc/PID/io) may be
+# enough: a descriptor the forwarder holds only briefly (a slurmctld RPC, a state file) may be
 # open at that instant and free a moment later, and accept() would then succeed.
 as_user prlimit --pid "$fwd" --nofile="0:$hard" || tb_fail "prlimit --nofile=0:$hard on $fwd failed"
 tb_on_down "as_user prlimit --pid $fwd --nofile=$soft:$hard 2>/dev/null || true"
