@@ -51,13 +51,16 @@ lt_list_check "before the restart" "$fwd" "$job" running "desktop:$port" 1 "$lpo
 rpcs0=$(lt_state_key "$fwd" rpcs)
 
 tb_step "slurmctld down until the forwarder's poll has failed"
+# stopped 15 s before the look at the running job; a failing RPC (~10 s), a margin
+FAILED_POLL_S=45
+lt_before_poll "$fwd" 15 || pt_bad "the forwarder's log does not say when it saw job $job running"
 t_stop=$(lt_ms)
 lt_ctld_stop || tb_fail "cannot stop slurmctld"
 echo "slurmctld stopped in $(( $(lt_ms) - t_stop )) ms"
-if lt_wait_log "$fwd" 'slurmctld: .*carrying on' 45; then
+if lt_wait_log "$fwd" 'slurmctld: .*carrying on' "$FAILED_POLL_S"; then
     pt_good "the forwarder's poll failed and it carries on: $(lt_log "$fwd" | grep 'carrying on' | head -n1)"
 else
-    pt_bad "no failed poll logged within 45 s of stopping slurmctld"
+    pt_bad "no failed poll logged within $FAILED_POLL_S s of stopping slurmctld"
 fi
 pt_measure "slurmctld down $(( $(lt_ms) - t_stop )) ms when the forwarder logged its failed poll"
 lt_check_alive job "$fwd" "with slurmctld down"

@@ -18,7 +18,7 @@ set -euo pipefail
 . "$(dirname "$0")/../lib/lifetimetest.sh"
 WAIT_GONE_S=10
 POLL_S=40         # the unbound forwarder's poll interval (30 s) + margin
-FAILED_POLL_S=145 # a running job's poll interval (120 s), a failing RPC (~10 s), a margin
+FAILED_POLL_S=45  # stopped 15 s before the look (lt_before_poll), a failing RPC (~10 s), a margin
 tb_up
 lt_init
 
@@ -35,9 +35,9 @@ tb_wait 20 "the job's connection at desktop" tb__file_matches "$TB_LOGS/recorder
 lt_wait_log "$fwd" "job $job: bound" 10 || pt_bad "the forwarder did not bind to job $job"
 
 tb_step "slurmctld down while the forwarder polls"
+lt_before_poll "$fwd" 15 || pt_bad "the forwarder's log does not say when it saw job $job running"
 t_stop=$(lt_ms)
 lt_ctld_stop || tb_fail "cannot stop slurmctld"
-# the 120 s poll, then libslurm's failed RPC (about 10 s here), then a margin
 if lt_wait_log "$fwd" 'slurmctld: .*carrying on' "$FAILED_POLL_S"; then
     pt_good "the forwarder says: $(lt_log "$fwd" | grep 'carrying on' | head -n1)"
 else

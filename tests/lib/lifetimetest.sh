@@ -76,6 +76,17 @@ lt_fwd_pid() {
 
 # lt_log PID   the forwarder's per-job log (in the user's state directory on login)
 lt_log() { cat "$LT_STATE/$1.log" 2>/dev/null || true; }
+# lt_before_poll PID LEAD   waits until LEAD s before forwarder PID's next look at its running
+# job: LIFE_POLL_BOUND_S (120) after the log line where that look was armed (the job seen
+# running, "may connect", or confirmed by HELLO). Tests that stop slurmctld to see a poll fail
+# keep it down briefly so: Slurm's own timeouts (SlurmctldTimeout, 120 s) are not reached.
+lt_before_poll() {
+    local last t wait
+    last=$(lt_log "$1" | grep -E 'may connect|: confirmed \(' | tail -n1 | cut -c1-19)
+    [ -n "$last" ] && t=$(date -d "$last" +%s) || return 1
+    wait=$(( t + 120 - $2 - $(date +%s) ))
+    [ "$wait" -le 0 ] || sleep "$wait"
+}
 # lt_show_log PID [N]   its last N lines (default 30), indented
 lt_show_log() {
     echo "    [forwarder $1 log, last ${2:-30} lines]"
