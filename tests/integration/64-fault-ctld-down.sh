@@ -27,7 +27,7 @@ port=$(lt_port)
 lt_recorder "$port"
 flag=$PT_DIR/release
 lt_start job "$port" 300 salloc -N1 -w compute1 srun -N1 sh -c \
-    'exec python3 "$0" "$PV_FORWARD_HOST" "$PV_FORWARD_PORT" "hello" "$1" 200' "$PT_DIR/probe.py" "$flag"
+    'exec python3 "$0" "$PV_FORWARD_HOST" "$PV_FORWARD_PORT" "hello" "$1" 300' "$PT_DIR/probe.py" "$flag"
 tb_wait 20 "salloc's allocation" granted job || tb_fail "no allocation: $(pt_err job)"
 fwd=$LT_PID job=$(granted job) lport=$PT_LPORT
 tb_wait 20 "the job's connection at desktop" tb__file_matches "$TB_LOGS/recorder-$port.log" '^data .*hello' ||

@@ -289,7 +289,7 @@ lt_recorded_conns() { grep -c '^conn ' "$TB_LOGS/recorder-$1.log" 2>/dev/null ||
 # The probe (tests run it as $PT_DIR/probe.py on any node): connect to HOST:PORT, send MSG,
 # read one line; prints `connect failed: ...`, `reply: LINE`, `closed: reset [at connect] after N ms`,
 # `closed: eof after N ms` or `silent for T s`. With HOLD (a file name) it keeps the connection
-# open until HOLD exists (at most 120 s), then `released`.
+# open until HOLD exists (at most 120 s, or TIMEOUT when that is longer), then `released`.
 LT_PROBE_PY='import os, socket, sys, time
 host, port, msg = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 hold = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
@@ -320,7 +320,7 @@ except socket.timeout:
 except OSError as e:
     print("closed: %s after %d ms" % (e, ms()), flush=True); sys.exit(0)
 if hold:
-    end = time.monotonic() + 120
+    end = time.monotonic() + max(120.0, t)
     while not os.path.exists(hold) and time.monotonic() < end:
         time.sleep(0.05)
     print("released", flush=True)
