@@ -84,7 +84,7 @@ SPANK_SRC   := $(filter-out spank/pv_forward_exec.c,$(wildcard spank/*.c))
 EXEC_SRC    := spank/pv_forward_exec.c
 # Decision code (pure, or logging at most: ratelog.c) that the check unit tests link against.
 PURE_SRC    := $(wildcard forwarder/config.c forwarder/cmdline.c forwarder/lifeline_line.c \
-		forwarder/jobrules.c forwarder/staterec.c forwarder/logkeep.c forwarder/service.c forwarder/ratelog.c \
+		forwarder/jobrules.c forwarder/logkeep.c forwarder/service.c forwarder/ratelog.c \
 		forwarder/lifetime.c forwarder/endcause.c forwarder/binding.c forwarder/asks.c forwarder/waiters.c \
 		forwarder/search.c \
 		spank/site_args.c spank/pvf_value.c spank/argv_rewrite.c spank/starter.c)

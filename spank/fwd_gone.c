@@ -14,53 +14,24 @@
 #include "numparse.h"
 #include "quote.h"
 #include "statedir.h"
+#include "staterec.h"
 
-/* A state file is a few hundred bytes (forwarder/staterec.h). */
+/* A state file is a few hundred bytes (common/staterec.h). */
 #define STATE_TEXT_MAX 1024
-
-/* The value of key in text's key=value lines (the first such line), copied
- * into out; 0, or -1 when there is none or it does not fit. */
-static int value_of(const char *text, const char *key, char *out, size_t outlen)
-{
-	size_t klen = strlen(key);
-
-	for (const char *l = text; *l; ) {
-		size_t n = strcspn(l, "\n");
-		if (n > klen && strncmp(l, key, klen) == 0 && l[klen] == '=') {
-			if (n - klen - 1 >= outlen)
-				return -1;
-			memcpy(out, l + klen + 1, n - klen - 1);
-			out[n - klen - 1] = '\0';
-			return 0;
-		}
-		l += n;
-		if (*l)
-			l++;
-	}
-	return -1;
-}
 
 int fwd_gone_is_ours(const char *text, const struct fwd_gone_want *w, long *pid)
 {
-	char v[HOSTPORT_HOST_MAX + 16];
+	struct staterec rec;
 	struct hostport hp;
-	unsigned long p;
-	uint16_t control;
 
-	if (text == NULL || w == NULL || w->starter == NULL || w->lport == 0)
-		return 0;
-	if (value_of(text, "starter", v, sizeof v) < 0 || strcmp(v, w->starter) != 0)
+	if (text == NULL || w == NULL || w->starter == NULL || w->lport == 0 ||
+	    staterec_parse(text, &rec) < 0 || strcmp(rec.starter, w->starter) != 0)
 		return 0;
 	/* listen=ADDR:PORT as hostport_format() wrote it */
-	if (value_of(text, "listen", v, sizeof v) < 0 || hostport_parse(v, &hp, NULL, 0) < 0 ||
-	    hp.port != w->lport)
+	if (hostport_parse(rec.listen, &hp, NULL, 0) < 0 || hp.port != w->lport ||
+	    (w->control && rec.control != w->control) || rec.pid <= 0)
 		return 0;
-	if (w->control && (value_of(text, "control", v, sizeof v) < 0 ||
-			   parse_port(v, &control) < 0 || control != w->control))
-		return 0;
-	if (value_of(text, "pid", v, sizeof v) < 0 || parse_ulong(v, 1, 4194304, &p) < 0)
-		return 0;
-	*pid = (long)p;
+	*pid = rec.pid;
 	return 1;
 }
 

@@ -56,7 +56,7 @@ START_TEST(test_is_ours)
 	ck_assert_int_eq(fwd_gone_is_ours("", &w, &pid), 0);
 	ck_assert_int_eq(fwd_gone_is_ours("starter=salloc\nlisten=x:40123\n", &w, &pid), 0);
 	ck_assert_int_eq(fwd_gone_is_ours("pid=0\nstarter=salloc\nlisten=x:40123\n", &w, &pid), 0);
-	ck_assert_int_eq(fwd_gone_is_ours("pid=5\nstarter=salloc\nlisten=x:40123", &w, &pid), 1);
+	ck_assert_int_eq(fwd_gone_is_ours("pid=5\nstarted=1\nstarter=salloc\nlisten=x:40123", &w, &pid), 1);
 	ck_assert_int_eq(fwd_gone_is_ours("pid=5\nstarter=salloc\nlisten=bad host:40123\n", &w, &pid), 0);
 	ck_assert_int_eq(fwd_gone_is_ours("xpid=5\nstarter=salloc\nlisten=x:40123\n", &w, &pid), 0);
 	ck_assert_int_eq(fwd_gone_is_ours(NULL, &w, &pid), 0);
