@@ -60,7 +60,11 @@
 #   TB_SANITIZER_ENV   VAR=VALUE words (no spaces inside a value) added to the environment of
 #                      slurmd (hence slurmstepd) and of every command run as the test user:
 #                      tests/check-asan preloads the sanitizer runtime with it, so that an
-#                      ASan-built plugin loads in srun, sbatch, salloc and slurmstepd
+#                      ASan-built plugin loads in srun, sbatch, salloc and slurmstepd. slurmd
+#                      also gets `-d` a wrapper that execs slurmstepd with these words: slurmd
+#                      runs the plugin's job prolog/epilog as `slurmstepd spank epilog` with an
+#                      environment of its own making (no LD_PRELOAD), where the ASan plugin
+#                      would not load; the epilog would fail and slurmd drain the node.
 
 # ---------------------------------------------------------------- constants
 
@@ -788,9 +792,15 @@ tb__bring_up() {
     pid=$TB__LAST_PID
     tb_wait 20 "slurmctld to answer ping" tb__ctld_up || { tb__daemon_died slurmctld "$pid"; return 1; }
 
+    local stepd=()
+    if [ -n "${TB_SANITIZER_ENV:-}" ]; then
+        stepd=(-d "$TB_BIN/slurmstepd-sanitizer")
+        printf '#!/bin/sh\nexec env %s %s "$@"\n' "$TB_SANITIZER_ENV" \
+            "$(command -v slurmstepd)" >"${stepd[1]}" && chmod 0755 "${stepd[1]}" || return 1
+    fi
     for c in "${TB_COMPUTE_NODES[@]}"; do
         # shellcheck disable=SC2086  # VAR=VALUE words
-        tb__start "slurmd-$c" "$c" env ${TB_SANITIZER_ENV:-} slurmd -D -f "$SLURM_CONF"
+        tb__start "slurmd-$c" "$c" env ${TB_SANITIZER_ENV:-} slurmd -D -f "$SLURM_CONF" "${stepd[@]}"
     done
     tb_wait_idle "$TB_UP_TIMEOUT" || {
         for c in "${TB_COMPUTE_NODES[@]}"; do tb__daemon_died "slurmd-$c" "?"; done
