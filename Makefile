@@ -198,7 +198,7 @@ fuzz-smoke: $(B)/fuzz/fuzz_parsers
 # srun/sbatch/salloc/slurmstepd, the forwarder or the exec helper) but 22 and 24, which cannot
 # load it (tests/check-asan says why). ASAN_TESTS_CI: CI's subset (README: Hardening).
 ASAN_TESTS    ?= 0* 1* 2[01356]-* 3* 4* 5* 6*
-ASAN_TESTS_CI ?= 10-forwarder-bytes 12-forwarder-halfclose 16-* 20-*
+ASAN_TESTS_CI ?= 10-forwarder-bytes 12-forwarder-halfclose 16-* 2[01356]-* 3[01]-*
 check-asan:
 	ASAN_TESTS='$(ASAN_TESTS)' tests/check-asan
 check-asan-ci:
