@@ -26,6 +26,11 @@ run_set() {
     one() {   # NAME CMD...   stdout (sorted), stderr (normalised), exit status
         local n=$1 rc=0
         shift
+        # Each command starts on idle nodes: with the plugin, slurmd runs its job epilog after
+        # every job, and a job submitted while the last one's epilog still runs waits for the
+        # nodes ("queued and waiting for resources", seen under the ASan build, whose
+        # slurmstepd starts slower); without the plugin there is no epilog to wait for.
+        tb_wait_idle 30 || pt_bad "$tag: nodes not idle before $n"
         t0=$(pt_ms)
         tb_user "$@" >"$PT_DIR/$tag.$n.out" 2>"$PT_DIR/$tag.$n.err" </dev/null || rc=$?
         printf '%-10s %-12s %5d ms exit %s\n' "$tag" "$n" "$(( $(pt_ms) - t0 ))" "$rc"
