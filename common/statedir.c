@@ -10,6 +10,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "numparse.h"
+
 void statedir_candidates(char dirs[2][PATH_MAX])
 {
 	const char *x = getenv("XDG_RUNTIME_DIR");
@@ -45,4 +47,30 @@ int statedir_open(const char *dir, int create, char *err, size_t errlen)
 		return -1;
 	}
 	return fd;
+}
+
+long statedir_name_pid(const char *name, const char *suffix)
+{
+	char num[24];
+	size_t n = strcspn(name, ".");
+	unsigned long v;
+	if (n == 0 || n >= sizeof num || strcmp(name + n, suffix) != 0)
+		return 0;
+	memcpy(num, name, n);
+	num[n] = '\0';
+	/* 4194304: the kernel's largest pid_max */
+	return parse_ulong(num, 1, 4194304, &v) == 0 ? (long)v : 0;
+}
+
+int statedir_read_small(int dfd, const char *name, char *buf, size_t len)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return 0;
 }

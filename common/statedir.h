@@ -22,4 +22,12 @@ void statedir_candidates(char dirs[2][PATH_MAX]);
  * is 0, EPERM when it is not private). */
 int statedir_open(const char *dir, int create, char *err, size_t errlen);
 
+/* Pure: the pid of an entry named "<pid><suffix>" (".state", ".log", ...),
+ * else 0. */
+long statedir_name_pid(const char *name, const char *suffix);
+
+/* Reads the small file name in the directory dfd (no symbolic link) into
+ * buf as a string, at most len - 1 bytes: 0, or -1. */
+int statedir_read_small(int dfd, const char *name, char *buf, size_t len);
+
 #endif

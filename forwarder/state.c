@@ -17,7 +17,6 @@
 #include "jobrules.h"
 #include "log.h"
 #include "logkeep.h"
-#include "numparse.h"
 #include "statedir.h"
 
 #define PROGNAME "pv-forwarder"
@@ -169,32 +168,6 @@ static int live_forwarder(long pid)
 	return strcmp(open_p + 1, PROGNAME) == 0 && close_p[2] != 'Z' && close_p[2] != 'X';
 }
 
-/* "<pid>.<suffix>" -> pid, else 0. */
-static long name_pid(const char *name, const char *suffix)
-{
-	char num[24];
-	size_t n = strcspn(name, ".");
-	unsigned long v;
-	if (n == 0 || n >= sizeof num || strcmp(name + n, suffix) != 0)
-		return 0;
-	memcpy(num, name, n);
-	num[n] = '\0';
-	return parse_ulong(num, 1, 4194304, &v) == 0 ? (long)v : 0;
-}
-
-static int read_small(int dfd, const char *name, char *buf, size_t len)
-{
-	int fd = openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return 0;
-}
-
 struct entry {
 	struct staterec r;
 	char dir[PATH_MAX];
@@ -225,8 +198,8 @@ static size_t scan(struct entry **out, int prune)
 			long pid;
 			char text[STATEREC_TEXT_MAX];
 			struct staterec r;
-			if ((pid = name_pid(de->d_name, ".state"))) {
-				int ok = read_small(dfd, de->d_name, text, sizeof text) == 0 &&
+			if ((pid = statedir_name_pid(de->d_name, ".state"))) {
+				int ok = statedir_read_small(dfd, de->d_name, text, sizeof text) == 0 &&
 					 staterec_parse(text, &r) == 0 && r.pid == pid && live_forwarder(pid);
 				if (!ok) {
 					if (prune && !live_forwarder(pid)) {
@@ -242,11 +215,11 @@ static size_t scan(struct entry **out, int prune)
 				list[n].r = r;
 				memcpy(list[n].dir, dirs[d], sizeof list[n].dir);
 				n++;
-			} else if (prune && (pid = name_pid(de->d_name, ".state.tmp"))) {
+			} else if (prune && (pid = statedir_name_pid(de->d_name, ".state.tmp"))) {
 				/* left by a forwarder killed between write and rename */
 				if (!live_forwarder(pid))
 					unlinkat(dfd, de->d_name, 0);
-			} else if (prune && (pid = name_pid(de->d_name, ".log"))) {
+			} else if (prune && (pid = statedir_name_pid(de->d_name, ".log"))) {
 				struct stat st;
 				if (fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
 					continue;

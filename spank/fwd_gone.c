@@ -3,21 +3,15 @@
 #include "fwd_gone.h"
 
 #include <dirent.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "hostport.h"
-#include "numparse.h"
 #include "quote.h"
 #include "statedir.h"
 #include "staterec.h"
-
-/* A state file is a few hundred bytes (common/staterec.h). */
-#define STATE_TEXT_MAX 1024
 
 int fwd_gone_is_ours(const char *text, const struct fwd_gone_want *w, long *pid)
 {
@@ -92,23 +86,12 @@ static long find_in(int dfd, const struct fwd_gone_want *w)
 		return 0;
 	}
 	while (!found && (de = readdir(dp)) != NULL) {
-		char text[STATE_TEXT_MAX];
-		size_t n = strspn(de->d_name, "0123456789");
-		long pid;
-		ssize_t r;
-		int sfd;
+		char text[STATEREC_TEXT_MAX];
+		long pid, name_pid = statedir_name_pid(de->d_name, ".state");
 
-		if (n == 0 || strcmp(de->d_name + n, ".state") != 0)
-			continue;
-		if ((sfd = openat(dfd, de->d_name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
-			continue;
-		r = read(sfd, text, sizeof text - 1);
-		close(sfd);
-		if (r <= 0)
-			continue;
-		text[r] = '\0';
 		/* the file's name and its pid= must agree, as for --list */
-		if (fwd_gone_is_ours(text, w, &pid) && strtol(de->d_name, NULL, 10) == pid)
+		if (name_pid && statedir_read_small(dfd, de->d_name, text, sizeof text) == 0 &&
+		    fwd_gone_is_ours(text, w, &pid) && pid == name_pid)
 			found = pid;
 	}
 	closedir(dp);

@@ -8,6 +8,7 @@
 #include "netaddr.h"
 #include "numparse.h"
 #include "quote.h"
+#include "statedir.h"
 
 START_TEST(test_parse_ulong)
 {
@@ -283,6 +284,21 @@ START_TEST(test_quote)
 }
 END_TEST
 
+/* The names in a state directory: "<pid><suffix>", nothing else. */
+START_TEST(test_statedir_name_pid)
+{
+	ck_assert_int_eq(statedir_name_pid("4242.state", ".state"), 4242);
+	ck_assert_int_eq(statedir_name_pid("4242.state.tmp", ".state.tmp"), 4242);
+	ck_assert_int_eq(statedir_name_pid("4242.state.tmp", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid("4242.log", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid(".state", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid("0.state", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid("42x.state", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid("4194305.state", ".state"), 0);
+	ck_assert_int_eq(statedir_name_pid("99999999999999999999999.state", ".state"), 0);
+}
+END_TEST
+
 Suite *common_suite(void)
 {
 	Suite *s = suite_create("common");
@@ -297,6 +313,7 @@ Suite *common_suite(void)
 	tcase_add_test(tc, test_cidr_list_and_format);
 	tcase_add_test(tc, test_unmap_v4);
 	tcase_add_test(tc, test_quote);
+	tcase_add_test(tc, test_statedir_name_pid);
 	suite_add_tcase(s, tc);
 	return s;
 }
