@@ -99,8 +99,9 @@ static int bound_poll_s(struct lifetime *l)
 	return now(l) - l->bound_at < LIFE_WAIT_FAST_S ? LIFE_POLL_WAIT_S : LIFE_POLL_BOUND_S;
 }
 
-/* The bound job waits (again): it is looked at often for a while. */
-static void waiting_again(struct lifetime *l)
+/* Just bound, or requeued: the job may wait, and is looked at often for a
+ * while from now. */
+static void poll_fast_from_now(struct lifetime *l)
 {
 	l->bound_at = now(l);
 	arm_poll(l, bound_poll_s(l));
@@ -113,8 +114,7 @@ static void bind_to(struct lifetime *l, uint32_t id, const char *how, int inferr
 	l->state = inferred ? LIFE_INFERRED : LIFE_BOUND;
 	l->hinted = 0;
 	info("job %" PRIu32 ": bound (%s)", id, how);
-	l->bound_at = now(l);
-	arm_poll(l, bound_poll_s(l));
+	poll_fast_from_now(l);
 	changed(l);     /* at once: other forwarders read the claim from it */
 }
 
@@ -281,7 +281,7 @@ static void serve_waiters(struct lifetime *l, const struct sj_answer *a, const c
 			     l->b.bound, what, st);
 			if (l->b.phase != JOB_PHASE_WAITING) {
 				l->b.phase = JOB_PHASE_WAITING;
-				waiting_again(l);
+				poll_fast_from_now(l);
 				apply_allowed(l);
 				changed(l);
 			}
@@ -361,7 +361,7 @@ static void on_job_answer(const struct sj_answer *a, void *arg)
 			if (binding_update(&l->b, a, now(l)))
 				allow_and_say(l);
 			if (was == JOB_PHASE_ACTIVE && l->b.phase == JOB_PHASE_WAITING)
-				waiting_again(l);     /* requeued */
+				poll_fast_from_now(l);     /* requeued */
 			else if (was != l->b.phase)
 				arm_poll(l, bound_poll_s(l));   /* it runs: seldom from now */
 			if (l->b.phase == JOB_PHASE_FINISHED) {
