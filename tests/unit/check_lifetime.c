@@ -240,6 +240,15 @@ static struct fake *bound_by_lifeline(enum pvf_starter starter, uint32_t id)
 	return f;
 }
 
+/* sbatch: the batch step's HELLO for job 42 (from 10.0.0.1), a running job. */
+static struct fake *bound_by_hello(void)
+{
+	struct fake *f = fake_new(PVF_STARTER_SBATCH, 5000);
+	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
+	answer_state(f, 42, JOB_RUNNING);
+	return f;
+}
+
 /* ---- srun */
 
 START_TEST(srun_binds_and_allows_its_nodes)
@@ -275,9 +284,7 @@ START_TEST(bound_poll_by_starter_and_phase)
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_SRUN_S);
 	fake_free(f);
 
-	f = fake_new(PVF_STARTER_SBATCH, 5000);      /* bound by HELLO: running */
-	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
-	answer_state(f, 42, JOB_RUNNING);
+	f = bound_by_hello();      /* bound by HELLO: running */
 	lifetime_poll(f->l);
 	answer_state(f, 42, JOB_RUNNING);
 	ck_assert_int_eq(f->poll_s, LIFE_POLL_BOUND_S);
@@ -470,9 +477,7 @@ END_TEST
  * epilog's END ends the forwarder with the job's own state. */
 START_TEST(sbatch_end_without_bye_ends)
 {
-	struct fake *f = fake_new(PVF_STARTER_SBATCH, 5000);
-	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
-	answer_state(f, 42, JOB_RUNNING);
+	struct fake *f = bound_by_hello();
 	request(f, 2, CTL_END, 42, NODE_ADDR);
 	answer_state(f, 42, JOB_FAILED | JOB_COMPLETING);
 	ck_assert(f->rep[1].ok);
@@ -569,9 +574,7 @@ START_TEST(sbatch_bye_after_requeue_stays)
 	struct fake *f = sbatch_exited(5000, 0, T0 * S + S);
 	answer_user(f, SJ_OK, NULL, 0);
 	fake_free(f);
-	f = fake_new(PVF_STARTER_SBATCH, 5000);
-	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
-	answer_state(f, 42, JOB_RUNNING);
+	f = bound_by_hello();
 	request(f, 2, CTL_BYE, 42, "10.0.0.1");
 	answer_state(f, 42, JOB_PENDING | JOB_REQUEUE);
 	ck_assert(f->rep[1].ok);
@@ -584,9 +587,7 @@ END_TEST
 
 START_TEST(sbatch_job_failed_ends)
 {
-	struct fake *f = fake_new(PVF_STARTER_SBATCH, 5000);
-	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
-	answer_state(f, 42, JOB_RUNNING);
+	struct fake *f = bound_by_hello();
 	lifetime_lifeline_eof(f->l);
 	ck_assert_int_eq(f->ended, 0);          /* bound: the job decides */
 	lifetime_poll(f->l);
@@ -766,9 +767,7 @@ END_TEST
 
 START_TEST(ctld_down_bye_ends)
 {
-	struct fake *f = fake_new(PVF_STARTER_SBATCH, 5000);
-	request(f, 1, CTL_HELLO, 42, "10.0.0.1");
-	answer_state(f, 42, JOB_RUNNING);
+	struct fake *f = bound_by_hello();
 	request(f, 2, CTL_BYE, 42, "10.0.0.1");
 	answer(f, 42, SJ_ERROR, NULL, 0);
 	ck_assert(f->rep[1].ok);
